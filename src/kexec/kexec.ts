@@ -20,6 +20,7 @@ import type { FdtNodeSpec } from '../fdt/fdt.ts';
 import type { FolioSink, RestoreStats, StructureId, Tracker } from '../tracker/tracker.ts';
 import { structureSpec } from '../../structures/index.ts';
 import { RestoreWalk } from './restore-walk.ts';
+import { KhoError, type KhoErrno } from '../tracker/errors.ts';
 
 export interface Handover {
   readonly structure: StructureId;
@@ -128,7 +129,7 @@ export function restoreInWorker(h: Handover, options: RestoreOptions = {}): Prom
     });
     worker.once('message', (msg: { ok: true; result: WorkerRestoreResult } | { ok: false; errno?: string; message: string }) => {
       if (msg.ok) resolve(msg.result);
-      else reject(Object.assign(new Error(msg.message), { errno: msg.errno }));
+      else reject(msg.errno ? new KhoError(msg.errno as KhoErrno, msg.message.replace(/^\w+: /, '')) : new Error(msg.message));
       void worker.terminate();
     });
     worker.once('error', reject);

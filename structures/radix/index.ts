@@ -1,4 +1,10 @@
-import { notImplemented } from '../not-implemented.ts';
 import type { StructureSpec } from '../index.ts';
+import { RadixTracker, restoreRadix } from './radix.ts';
 
-export const radix: StructureSpec = notImplemented('radix', 'structures/radix');
+export const radix: StructureSpec = {
+  id: 'radix',
+  title: 'KHO radix tree (merged)',
+  folder: 'structures/radix',
+  create: (machine) => new RadixTracker(machine),
+  restore: restoreRadix,
+};

@@ -1,0 +1,110 @@
+/**
+ * The stateless tracker of the RFC v1 series (16 Sep 2025): one page-table
+ * like tree per order, under a root "order table".
+ *
+ * Layout in RAM (all little-endian; every table and bitmap one zeroed 4 KiB
+ * page):
+ *
+ *   order table (pointed to by the FDT property "preserved-order-table")
+ *     u64 slot[o] for o = 0..18 at byte 8 * o: physical address of order
+ *     o's top table, 0 = none; bytes 152..4095 stay zero. (RFC v1 had
+ *     slots 0..9 only, up to HUGETLB_PAGE_ORDER; see README.)
+ *
+ *   order o's tree, over the folio index f = pa >> (12 + o):
+ *     bitmap   32768 bits = 2^(27 + o) bytes of address space; folio bit
+ *              f & 32767, i.e. u64 word (pa >> (18 + o)) & 511, bit
+ *              (pa >> (12 + o)) & 63
+ *     tables   512 u64 entries (physical address of the next level, 0 =
+ *              empty); each level resolves the next 9 address bits, up to
+ *              bit 63: levels(o) = ceil((64 - (27 + o)) / 9) + 1 counting
+ *              the bitmap, i.e. 6 for order 0, 5 for orders 1..9, 4 for
+ *              orders 10..18.
+ *     order 0 splits the address as
+ *              63 | 62:54 | 53:45 | 44:36 | 35:27 | 26:0 (bitmap; 26:12 the bit)
+ *
+ * Every top table indexes address bits 55 and up only (bit 63 alone for
+ * orders 0, 9 and 18). Physical addresses are below 2^52, so only entry 0
+ * of a top table is ever used; the top table still exists and is walked,
+ * as in the kernel. The order table is allocated when the tracker is created, each
+ * order's tables and bitmaps on first use; none is ever freed.
+ *
+ * The per-order tree is the radix tree's table walk with key = folio index
+ * (../radix/table-walk.ts).
+ *
+ * FDT root: compatible = "kho-v1", preserved-order-table = u64 address of
+ * the order table. Nothing is serialized: the hand-over publishes that
+ * pointer.
+ */
+import { expectCompatible, getU64, u64Prop, type FdtNode, type FdtValue } from '../../src/fdt/fdt.ts';
+import type { RestoreWalk } from '../../src/kexec/restore-walk.ts';
+import type { Machine } from '../../src/ram/machine.ts';
+import { PAGE_SHIFT, PHYS_LIMIT } from '../../src/ram/phys-mem.ts';
+import { KhoError, hex } from '../../src/tracker/errors.ts';
+import { MAX_ORDER, TrackerBase } from '../../src/tracker/tracker.ts';
+import { BitmapTree, LEAF_KEY_BITS, TABLE_BITS, TABLE_ENTRIES, enterPage, reportLeafBits, visitLeaves } from '../radix/table-walk.ts';
+
+export const RFC_COMPATIBLE = 'kho-v1';
+export const RFC_PROPERTY = 'preserved-order-table';
+/** Address bits of a u64 physical address. */
+const ADDRESS_BITS = 64;
+
+/** Levels of order o's tree, the bitmap included: ceil((64 - (27 + o)) / 9) + 1. */
+export function rfcLevels(order: number): number {
+  return Math.ceil((ADDRESS_BITS - (PAGE_SHIFT + LEAF_KEY_BITS + order)) / TABLE_BITS) + 1;
+}
+
+/** Per order: table levels above the bitmap, and the folio size (the index unit). */
+const TABLES = Array.from({ length: MAX_ORDER + 1 }, (_, o) => rfcLevels(o) - 1);
+const FOLIO_SIZE = Array.from({ length: MAX_ORDER + 1 }, (_, o) => 2 ** (PAGE_SHIFT + o));
+
+export class RadixRfcTracker extends TrackerBase {
+  readonly id = 'radix-rfc' as const;
+  readonly serializes = false;
+  /** Physical address of the order table. */
+  readonly orderTable: number;
+  private readonly tree: BitmapTree;
+
+  constructor(machine: Machine) {
+    super(machine);
+    this.tree = new BitmapTree(this.mem, this.heap);
+    this.orderTable = this.heap.allocPage();
+  }
+
+  protected insert(phys: number, order: number): void {
+    const top = this.tree.child(this.orderTable + order * 8);
+    this.tree.set(top, TABLES[order], phys / FOLIO_SIZE[order]);
+  }
+
+  protected remove(phys: number, order: number): void {
+    const top = this.mem.load64(this.orderTable + order * 8);
+    if (top !== 0) this.tree.clear(top, TABLES[order], phys / FOLIO_SIZE[order]);
+  }
+
+  protected handover(): Record<string, FdtValue> {
+    return { compatible: RFC_COMPATIBLE, [RFC_PROPERTY]: u64Prop(this.orderTable) };
+  }
+}
+
+/**
+ * The next kernel: for each order, every set bit of every bitmap of its
+ * tree. All 512 slots of the order table are read, so that a slot past
+ * order 18 is caught rather than ignored.
+ */
+export function restoreRadixRfc(walk: RestoreWalk, fdt: FdtNode): void {
+  expectCompatible(fdt, RFC_COMPATIBLE);
+  const mem = walk.mem;
+  const orderTable = enterPage(walk, getU64(fdt, RFC_PROPERTY), 'order table');
+  for (let order = 0; order < TABLE_ENTRIES; order++) {
+    const top = mem.load64(orderTable + order * 8);
+    if (top === 0) continue;
+    if (order > MAX_ORDER) throw new KhoError('ECORRUPT', `order table slot ${order} is set (orders run 0..${MAX_ORDER})`);
+    const folio = FOLIO_SIZE[order];
+    visitLeaves(walk, enterPage(walk, top, `order ${order} top table`), TABLES[order], 0, (leaf, firstKey) => {
+      const firstPhys = firstKey * folio;
+      if (firstPhys >= PHYS_LIMIT) {
+        throw new KhoError('ECORRUPT', `order ${order} bitmap ${hex(leaf)} covers ${hex(firstPhys)}, above 2^52`);
+      }
+      reportLeafBits(walk, leaf, firstPhys, order);
+    });
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * The KHO radix tree, as merged: one stateless tree for all orders.
+ *
+ * Key of the folio at physical address `pa` of order `o` (0..18):
+ *
+ *   key = (1 << (52 - o)) | (pa >> (12 + o))
+ *
+ * The single high "order bit" (bit 52 for order 0, 51 for order 1, ...,
+ * 34 for order 18) says the order; the bits below it are the folio index.
+ * Since pa < 2^52, the index always fits below the order bit, and key <
+ * 2^53.
+ *
+ * Layout in RAM (all little-endian; every node one zeroed 4 KiB page):
+ *
+ *   key bits   63:60  zero (not stored)
+ *              59:51  entry in the level 5 node (the root)
+ *              50:42  entry in a level 4 node
+ *              41:33  entry in a level 3 node
+ *              32:24  entry in a level 2 node
+ *              23:15  entry in a level 1 node
+ *              14:0   bit in a level 0 node (the leaf)
+ *
+ *   levels 5..1   512 u64 entries: physical address of the child node, 0 = empty
+ *   level 0       32768-bit bitmap: bit b in u64 word b >> 6, bit b & 63
+ *
+ * A leaf covers 32768 consecutive folios of one order: 128 MiB of order-0
+ * memory, so 512 KiB of leaves cover 16 GiB. The root is allocated when
+ * the tracker is created; other nodes on first use; none is ever freed.
+ * The tree walk itself is shared with radix-rfc (./table-walk.ts).
+ *
+ * FDT root: compatible = "kho-v2", preserved-memory-map = u64 address of
+ * the root. Nothing is serialized: the hand-over publishes that pointer.
+ */
+import { expectCompatible, getU64, u64Prop, type FdtNode, type FdtValue } from '../../src/fdt/fdt.ts';
+import type { RestoreWalk } from '../../src/kexec/restore-walk.ts';
+import type { Machine } from '../../src/ram/machine.ts';
+import { PAGE_SHIFT } from '../../src/ram/phys-mem.ts';
+import { KhoError, hex } from '../../src/tracker/errors.ts';
+import { MAX_ORDER, TrackerBase, log2Floor } from '../../src/tracker/tracker.ts';
+import { BitmapTree, enterPage, reportLeafBits, visitLeaves } from './table-walk.ts';
+
+export const RADIX_COMPATIBLE = 'kho-v2';
+export const RADIX_PROPERTY = 'preserved-memory-map';
+/** Table levels above the leaves: levels 5..1. */
+export const RADIX_TABLES = 5;
+/** The order bit of order 0; order o has its order bit at ORDER_BIT_0 - o. */
+const ORDER_BIT_0 = 52;
+
+/** Per order: the order bit's value, and the folio size (the index unit). */
+const ORDER_BIT_VALUE = Array.from({ length: MAX_ORDER + 1 }, (_, o) => 2 ** (ORDER_BIT_0 - o));
+const FOLIO_SIZE = Array.from({ length: MAX_ORDER + 1 }, (_, o) => 2 ** (PAGE_SHIFT + o));
+
+/** The tree key of a valid folio (exact: the index is an exact quotient below the order bit). */
+export function radixKey(phys: number, order: number): number {
+  return ORDER_BIT_VALUE[order] + phys / FOLIO_SIZE[order];
+}
+
+export class RadixTracker extends TrackerBase {
+  readonly id = 'radix' as const;
+  readonly serializes = false;
+  /** Physical address of the level 5 node. */
+  readonly root: number;
+  private readonly tree: BitmapTree;
+
+  constructor(machine: Machine) {
+    super(machine);
+    this.tree = new BitmapTree(this.mem, this.heap);
+    this.root = this.heap.allocPage();
+  }
+
+  protected insert(phys: number, order: number): void {
+    this.tree.set(this.root, RADIX_TABLES, radixKey(phys, order));
+  }
+
+  protected remove(phys: number, order: number): void {
+    this.tree.clear(this.root, RADIX_TABLES, radixKey(phys, order));
+  }
+
+  protected handover(): Record<string, FdtValue> {
+    return { compatible: RADIX_COMPATIBLE, [RADIX_PROPERTY]: u64Prop(this.root) };
+  }
+}
+
+/**
+ * The next kernel: every set bit of every leaf, decoded. All keys of one
+ * leaf share its bit-0 key's order bit (a nonzero bit-0 key is a multiple
+ * of 2^15, so the leaf's own 15 bits sit below it), so a leaf is decoded
+ * once: its order, and the address of its bit 0.
+ */
+export function restoreRadix(walk: RestoreWalk, fdt: FdtNode): void {
+  expectCompatible(fdt, RADIX_COMPATIBLE);
+  const root = enterPage(walk, getU64(fdt, RADIX_PROPERTY), 'radix root');
+  visitLeaves(walk, root, RADIX_TABLES, 0, (leaf, firstKey) => {
+    if (firstKey === 0) throw new KhoError('ECORRUPT', `radix leaf ${hex(leaf)} under key 0 has no order bit`);
+    const orderBit = log2Floor(firstKey); // exact up to 2^64; keys here are below 2^60
+    const order = ORDER_BIT_0 - orderBit;
+    if (order < 0 || order > MAX_ORDER) {
+      throw new KhoError('ECORRUPT', `radix leaf ${hex(leaf)} under key ${hex(firstKey)} has order ${order}`);
+    }
+    reportLeafBits(walk, leaf, (firstKey - 2 ** orderBit) * FOLIO_SIZE[order], order);
+  });
+}
