@@ -18,6 +18,8 @@ export interface MachineConfig {
   readonly banks: readonly Bank[];
   /** Bytes reserved for the kernel heap at the top of the highest bank. */
   readonly heapSize?: number;
+  /** Builds the machine's memory (default: a plain PhysMem); e.g. an instrumented subclass for counting runs. */
+  readonly mem?: (banks: readonly Bank[]) => PhysMem;
 }
 
 const MIN_HEAP = 64 * 2 ** 20;
@@ -39,7 +41,7 @@ export class Machine {
   readonly pages: PageAllocator;
 
   constructor(config: MachineConfig) {
-    this.mem = new PhysMem(config.banks);
+    this.mem = config.mem ? config.mem(config.banks) : new PhysMem(config.banks);
     const top = this.mem.banks[this.mem.banks.length - 1];
     const heapSize = config.heapSize ?? defaultHeapSize(this.mem.banks);
     if (heapSize % PAGE_SIZE !== 0 || heapSize <= 0 || heapSize >= top.size) {

@@ -40,11 +40,13 @@ export const PHYS_LIMIT = 2 ** 52;
 /** The largest machine this suite simulates: 16 TiB. */
 export const MAX_RAM = 2 ** 44;
 
-const SLOTS_PER_CHUNK = 1024;
+const SLOTS_PER_CHUNK = 256;
 const LEAF_BITS = 13;
 const LEAF_SIZE = 1 << LEAF_BITS;
 const TOP_DIVISOR = 2 ** (2 * LEAF_BITS);
 const ZERO_PAGE = -1;
+const DIR_TOP_SIZE = 2 ** 40 / TOP_DIVISOR;
+const EMPTY_CHUNK = new Uint32Array(0);
 
 export interface Bank {
   /** Physical start address, page aligned. */
@@ -75,7 +77,11 @@ export class PhysMem {
   readonly banks: readonly Bank[];
   /** Total RAM in bytes. */
   readonly size: number;
-  private readonly dirTop: (Int32Array | undefined)[][] = [];
+  private readonly dirTop: (Int32Array | undefined)[][] = new Array(DIR_TOP_SIZE).fill(undefined);
+  /** The last page frame looked up and where its words live (-1 base: not backed), a one-entry TLB. */
+  private lastPfn = -1;
+  private lastChunk: Uint32Array = EMPTY_CHUNK;
+  private lastBase = -1;
   private readonly chunks: Uint32Array[] = [];
   private readonly freeSlots: number[] = [];
   private slotCount = 0;
@@ -98,7 +104,7 @@ export class PhysMem {
     for (const pfn of image.zeroPfns) mem.leafFor(pfn)[pfn & (LEAF_SIZE - 1)] = ZERO_PAGE;
     const words = new Uint32Array(image.data.buffer, image.data.byteOffset, image.data.byteLength >>> 2);
     for (let i = 0; i < image.pfns.length; i++) {
-      const slot = mem.backSlot(image.pfns[i]);
+      const slot = mem.backSlot(image.pfns[i], false);
       mem.chunks[Math.floor(slot / SLOTS_PER_CHUNK)].set(
         words.subarray(i * PAGE_WORDS32, (i + 1) * PAGE_WORDS32),
         (slot % SLOTS_PER_CHUNK) * PAGE_WORDS32,
@@ -122,18 +128,34 @@ export class PhysMem {
   }
 
   load32(pa: number): number {
-    const slot = this.slotOf(Math.floor(pa / PAGE_SIZE));
-    if (slot < 0) return slot === ZERO_PAGE - 1 || !this.garbage ? 0 : garbageWord(pa);
-    return this.chunks[(slot / SLOTS_PER_CHUNK) | 0][(slot % SLOTS_PER_CHUNK) * PAGE_WORDS32 + ((pa & 4095) >>> 2)];
+    const pfn = Math.floor(pa / PAGE_SIZE);
+    if (pfn !== this.lastPfn) this.lookup(pfn);
+    if (this.lastBase >= 0) return this.lastChunk[this.lastBase + ((pa & 4095) >>> 2)];
+    return this.lastBase === ZERO_PAGE - 1 || !this.garbage ? 0 : garbageWord(pa);
   }
 
   store32(pa: number, value: number): void {
-    let slot = this.slotOf(Math.floor(pa / PAGE_SIZE));
-    if (slot < 0) {
-      if (value === 0 && (!this.garbage || slot === ZERO_PAGE - 1)) return;
-      slot = this.backSlot(Math.floor(pa / PAGE_SIZE));
+    const pfn = Math.floor(pa / PAGE_SIZE);
+    if (pfn !== this.lastPfn) this.lookup(pfn);
+    if (this.lastBase < 0) {
+      if (value === 0 && (!this.garbage || this.lastBase === ZERO_PAGE - 1)) return;
+      this.backSlot(pfn);
+      this.lookup(pfn);
     }
-    this.chunks[(slot / SLOTS_PER_CHUNK) | 0][(slot % SLOTS_PER_CHUNK) * PAGE_WORDS32 + ((pa & 4095) >>> 2)] = value;
+    this.lastChunk[this.lastBase + ((pa & 4095) >>> 2)] = value;
+  }
+
+  /** Fills the one-entry TLB for `pfn`. */
+  private lookup(pfn: number): void {
+    const slot = this.slotOf(pfn);
+    this.lastPfn = pfn;
+    if (slot < 0) {
+      this.lastChunk = EMPTY_CHUNK;
+      this.lastBase = slot;
+    } else {
+      this.lastChunk = this.chunks[(slot / SLOTS_PER_CHUNK) | 0];
+      this.lastBase = (slot % SLOTS_PER_CHUNK) * PAGE_WORDS32;
+    }
   }
 
   /** A u64 as a number; exact below 2^53, approximate (but >= 2^53) above. */
@@ -210,11 +232,12 @@ export class PhysMem {
     if (!this.contains(pfn * PAGE_SIZE, PAGE_SIZE)) {
       throw new KhoError('EINVAL', `store to ${hex(pfn * PAGE_SIZE)} outside RAM`);
     }
-    const mid = (this.dirTop[Math.floor(pfn / TOP_DIVISOR)] ??= []);
+    const mid = (this.dirTop[Math.floor(pfn / TOP_DIVISOR)] ??= new Array(LEAF_SIZE).fill(undefined));
     return (mid[(pfn >>> LEAF_BITS) & (LEAF_SIZE - 1)] ??= new Int32Array(LEAF_SIZE));
   }
 
-  private backSlot(pfn: number): number {
+  /** Gives the page frame a slot holding what it read as before (`fill`), or anything. */
+  private backSlot(pfn: number, fill = true): number {
     const leaf = this.leafFor(pfn);
     const wasZero = leaf[pfn & (LEAF_SIZE - 1)] === ZERO_PAGE;
     let slot = this.freeSlots.pop();
@@ -224,16 +247,20 @@ export class PhysMem {
     }
     const chunk = this.chunks[Math.floor(slot / SLOTS_PER_CHUNK)];
     const base = (slot % SLOTS_PER_CHUNK) * PAGE_WORDS32;
-    if (this.garbage && !wasZero) {
+    if (!fill) {
+      // The caller overwrites the whole page.
+    } else if (this.garbage && !wasZero) {
       for (let i = 0; i < PAGE_WORDS32; i++) chunk[base + i] = garbageWord(pfn * PAGE_SIZE + i * 4);
     } else {
       chunk.fill(0, base, base + PAGE_WORDS32);
     }
     leaf[pfn & (LEAF_SIZE - 1)] = slot + 1;
+    this.lastPfn = -1;
     return slot;
   }
 
   private releaseSlot(pfn: number, slot: number): void {
+    this.lastPfn = -1;
     this.dirTop[Math.floor(pfn / TOP_DIVISOR)][(pfn >>> LEAF_BITS) & (LEAF_SIZE - 1)]![pfn & (LEAF_SIZE - 1)] = 0;
     this.freeSlots.push(slot);
   }
