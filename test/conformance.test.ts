@@ -157,6 +157,16 @@ describe.each(ids)('conformance: %s', (id) => {
     expect(result.clientReports[0]).toMatch(/not restored/);
   });
 
+  it('treats a double preserve as one and an unpreserve of what was never preserved as a no-op, as the kernel does', () => {
+    const tracker = newTracker(id);
+    tracker.preserve(0x20_0000, 9);
+    tracker.preserve(0x20_0000, 9);
+    tracker.unpreserve(0x40_0000, 9);
+    tracker.unpreserve(2 ** 51, 18);
+    tracker.unpreserve(0x20_0000, 0);
+    expect(keyList(roundTrip(tracker))).toEqual(keyList([{ phys: 0x20_0000, order: 9 }]));
+  });
+
   it('rejects bad folios with EINVAL', () => {
     const tracker = newTracker(id);
     const bad: [number, number][] = [
