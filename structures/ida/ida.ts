@@ -109,6 +109,10 @@ export class IdaTracker extends TrackerBase {
   private spareBitmap = 0;
   /** The node holding the slot buildPath returned (0 for the head). */
   private lastNode = 0;
+  /** What find() reports (fields rather than an object: no allocation per preserve). */
+  private foundSlot = -1;
+  private foundNode = 0;
+  private missingNodes = 0;
 
   constructor(machine: Machine) {
     super(machine);
@@ -118,44 +122,24 @@ export class IdaTracker extends TrackerBase {
   }
 
   protected insert(phys: number, order: number): void {
-    const mem = this.mem;
     const id = phys / (PAGE_SIZE * 2 ** order);
     const xi = Math.floor(id / IDA_BITMAP_BITS);
     const bit = id - xi * IDA_BITMAP_BITS;
     const head = this.root + 8 * order;
     const need = levelsFor(xi);
-    const have = treeLevels(mem, head);
-
-    // Find the slot without changing anything, counting the nodes to add.
-    let slot = -1;
-    let node = 0;
-    let newNodes = 0;
+    const have = this.find(head, xi);
+    let slot = this.foundSlot;
+    let node = this.foundNode;
+    let newNodes = this.missingNodes;
     let grow = 0;
     if (need > have) {
       // The head is empty (build `need` levels) or must be pushed down under
       // new top levels; xi then lies right of slot 0 at the new top, so every
       // node below the top on its path is new as well.
-      grow = isEmpty(mem, head) ? 0 : need - have;
+      grow = isEmpty(this.mem, head) ? 0 : need - have;
       newNodes = grow === 0 ? need : grow + need - 1;
-    } else if (have === 0) {
-      slot = head;
-    } else {
-      node = nodeOf(mem, head);
-      for (;;) {
-        const shift = nodeShift(mem, node);
-        const p = node + NODE_SLOTS + 8 * ((xi >>> shift) & (XA_CHUNK_SIZE - 1));
-        if (shift === 0) {
-          slot = p;
-          break;
-        }
-        if (isEmpty(mem, p)) {
-          newNodes = shift / XA_CHUNK_SHIFT;
-          break;
-        }
-        node = nodeOf(mem, p);
-      }
     }
-    const needBitmap = bit >= BITS_PER_XA_VALUE && (slot < 0 || !isPointer(mem, slot));
+    const needBitmap = bit >= BITS_PER_XA_VALUE && (slot < 0 || !isPointer(this.mem, slot));
     if (newNodes === 0 && !needBitmap) {
       this.setBit(slot, node, bit);
       return;
@@ -176,39 +160,33 @@ export class IdaTracker extends TrackerBase {
     const xi = Math.floor(id / IDA_BITMAP_BITS);
     const bit = id - xi * IDA_BITMAP_BITS;
     const head = this.root + 8 * order;
-    const have = treeLevels(mem, head);
-    if (xi > 2 ** (XA_CHUNK_SHIFT * have) - 1) return;
-
-    let slot = head;
-    let node = 0;
-    if (have > 0) {
-      node = nodeOf(mem, head);
-      for (;;) {
-        const shift = nodeShift(mem, node);
-        slot = node + NODE_SLOTS + 8 * ((xi >>> shift) & (XA_CHUNK_SIZE - 1));
-        if (shift === 0) break;
-        if (isEmpty(mem, slot)) return;
-        node = nodeOf(mem, slot);
-      }
-    }
+    this.find(head, xi);
+    const slot = this.foundSlot;
+    const node = this.foundNode;
+    if (slot < 0) return;
 
     const lo = mem.load32(slot);
     const hi = mem.load32(slot + 4);
     if ((lo | hi) === 0) return;
+    // ida_free: a bit that is not set is left alone (the kernel warns and returns).
     if (lo & 1) {
-      // ida_free on a value entry: clear the bit, erase the slot once no bit is left.
+      // A value entry: clear the bit, erase the slot once no bit is left.
       if (bit >= BITS_PER_XA_VALUE) return;
-      const nlo = bit < 31 ? lo & ~(1 << (bit + 1)) : lo;
-      const nhi = bit < 31 ? hi : hi & ~(1 << (bit - 31));
-      if (nlo === 1 && nhi === 0) this.erase(head, slot, node, true);
-      else if (bit < 31) mem.store32(slot, nlo >>> 0);
-      else mem.store32(slot + 4, nhi >>> 0);
+      const mask = bit < 31 ? 1 << (bit + 1) : 1 << (bit - 31);
+      const half = bit < 31 ? lo : hi;
+      if ((half & mask) === 0) return;
+      const rest = (half & ~mask) >>> 0;
+      if (bit < 31 ? rest === 1 && hi === 0 : rest === 0 && lo === 1) this.erase(head, slot, node, true);
+      else mem.store32(bit < 31 ? slot : slot + 4, rest);
       return;
     }
-    // ida_free on a bitmap: clear the bit; free the bitmap once it is empty.
+    // A bitmap: clear the bit; free the bitmap once it is empty.
     const bitmap = lo + hi * TWO32;
     const word = bitmap + 4 * (bit >>> 5);
-    mem.store32(word, (mem.load32(word) & ~(1 << (bit & 31))) >>> 0);
+    const w = mem.load32(word);
+    const mask = 1 << (bit & 31);
+    if ((w & mask) === 0) return;
+    mem.store32(word, (w & ~mask) >>> 0);
     if (bitmapEmpty(mem, bitmap)) {
       this.bitmaps.free(bitmap);
       this.erase(head, slot, node, false);
@@ -217,6 +195,46 @@ export class IdaTracker extends TrackerBase {
 
   protected handover(): Record<string, FdtValue> {
     return { compatible: IDA_COMPATIBLE, [IDA_ROOT_PROP]: u64Prop(this.root) };
+  }
+
+  /**
+   * Walks the tree at `head` towards slot index `xi`, changing nothing, and
+   * returns its node levels. Sets foundSlot (the entry's address, or -1 when
+   * it does not exist yet), foundNode (the shift-0 node holding it, 0 for
+   * the head) and missingNodes (nodes absent on the path inside the tree).
+   */
+  private find(head: number, xi: number): number {
+    const mem = this.mem;
+    let lo = mem.load32(head);
+    let hi = mem.load32(head + 4);
+    this.foundSlot = -1;
+    this.foundNode = 0;
+    this.missingNodes = 0;
+    if ((lo & 3) !== 2) {
+      if (xi === 0) this.foundSlot = head;
+      return 0;
+    }
+    let node = lo - 2 + hi * TWO32;
+    let shift = nodeShift(mem, node);
+    const levels = shift / XA_CHUNK_SHIFT + 1;
+    if (xi >= 2 ** (shift + XA_CHUNK_SHIFT)) return levels;
+    for (;;) {
+      const p = node + NODE_SLOTS + 8 * ((xi >>> shift) & (XA_CHUNK_SIZE - 1));
+      if (shift === 0) {
+        this.foundSlot = p;
+        this.foundNode = node;
+        return levels;
+      }
+      lo = mem.load32(p);
+      hi = mem.load32(p + 4);
+      if ((lo | hi) === 0) {
+        this.missingNodes = shift / XA_CHUNK_SHIFT;
+        return levels;
+      }
+      // The live tree keeps every child one level (6 index bits) below its parent.
+      node = lo - 2 + hi * TWO32;
+      shift -= XA_CHUNK_SHIFT;
+    }
   }
 
   /** Sets `bit` in the IDA bitmap at `slot` (inside `node`, or the head when node is 0). */
@@ -254,7 +272,10 @@ export class IdaTracker extends TrackerBase {
   /** Allocates every object a change needs up front; on failure frees them and rethrows. */
   private reserve(newNodes: number, needBitmap: boolean): void {
     try {
-      while (this.nrSpareNodes < newNodes) this.spareNodes[this.nrSpareNodes++] = this.nodes.alloc();
+      while (this.nrSpareNodes < newNodes) {
+        const node = this.nodes.alloc();
+        this.spareNodes[this.nrSpareNodes++] = node;
+      }
       if (needBitmap) this.spareBitmap = this.bitmaps.alloc();
     } catch (e) {
       while (this.nrSpareNodes > 0) this.nodes.free(this.spareNodes[--this.nrSpareNodes]);
@@ -298,8 +319,11 @@ export class IdaTracker extends TrackerBase {
   private buildPath(head: number, xi: number, need: number): number {
     const mem = this.mem;
     this.lastNode = 0;
-    if (need === 0) return head;
-    if (isEmpty(mem, head)) mem.store64(head, this.takeNode((need - 1) * XA_CHUNK_SHIFT, 0, 0, head) + 2);
+    if (treeLevels(mem, head) === 0) {
+      // No node yet: xi 0 stays in the head; any other xi gets a top node of the needed height.
+      if (need === 0) return head;
+      mem.store64(head, this.takeNode((need - 1) * XA_CHUNK_SHIFT, 0, 0, head) + 2);
+    }
     let node = nodeOf(mem, head);
     for (;;) {
       const shift = nodeShift(mem, node);
