@@ -42,8 +42,6 @@ export const TABLE_ENTRIES = 512;
 export const TABLE_BITS = 9;
 /** Key bits resolved by a leaf: 32768 bits per 4 KiB page. */
 export const LEAF_KEY_BITS = 15;
-/** The deepest tree either tracker builds: keys up to bit 59. */
-export const MAX_TABLES = 5;
 
 const LEAF_MASK = (1 << LEAF_KEY_BITS) - 1;
 const TWO_32 = 4294967296;
@@ -53,7 +51,7 @@ function tableShift(t: number): number {
   return LEAF_KEY_BITS + TABLE_BITS * (t - 1);
 }
 
-/** Entry number at table level t of the key whose u32 halves are hi:lo. */
+/** Entry number at table level t (1..5, so s <= 51 and every shift is in 0..31) of the key hi:lo. */
 function tableIndex(hi: number, lo: number, t: number): number {
   const s = tableShift(t);
   // The field straddles the halves at s = 24; hi << (32 - s) supplies its top bits.
@@ -72,8 +70,9 @@ export class BitmapTree {
 
   /**
    * The page the u64 entry at `entry` points to, allocated (zeroed) and
-   * linked first if the entry is empty. On ENOMEM nothing is linked; pages
-   * linked by earlier steps of the same walk stay, empty, as in the kernel.
+   * linked first if the entry is empty. On ENOMEM nothing is linked here;
+   * pages linked by earlier steps of the same walk stay, empty: they hold
+   * no bit, so the restore passes over them.
    */
   child(entry: number): number {
     let pa = this.mem.load64(entry);
