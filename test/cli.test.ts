@@ -9,19 +9,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { STRUCTURE_IDS } from '../src/tracker/tracker.ts';
+import { runKho } from './harness.ts';
 
 const run = promisify(execFile);
 const ids = (process.env.KHO_STRUCTURES?.split(',') ?? STRUCTURE_IDS) as readonly string[];
 
-async function kho(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run('npx', ['tsx', 'src/cli/kho.ts', ...args], { cwd: process.cwd() });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
+const kho = runKho;
 
 const OPS = [
   { op: 'preserve', phys: '0x1000', order: 0 },

@@ -3,6 +3,7 @@
  * physical address space, and helpers to run a tracker through a kexec and
  * compare what the next kernel restores with what was preserved.
  */
+import { execFile } from 'node:child_process';
 import { FolioList, handOver, restoreHandover, type Folio, type HandOverOptions } from '../src/kexec/kexec.ts';
 import { Machine } from '../src/ram/machine.ts';
 import type { StructureId, Tracker } from '../src/tracker/tracker.ts';
@@ -43,4 +44,19 @@ export function roundTrip(tracker: Tracker, options: HandOverOptions = {}): Foli
   const list = new FolioList();
   restoreHandover(handOver(tracker, options), list);
   return foliosOf(list.toArray());
+}
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `npm run kho -- …` the way a user would, without npm's start-up cost. */
+export function runKho(...args: string[]): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/kho.ts', ...args], (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr });
+    });
+  });
 }

@@ -6,11 +6,9 @@
  * KhoError. KHO_FUZZ_CASES sets the cases per structure (`npm run
  * test:full` runs 10^5).
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { writeDump } from '../src/kexec/dump.ts';
 import { FolioList, handOver, restoreHandover, type Handover } from '../src/kexec/kexec.ts';
@@ -20,6 +18,7 @@ import { isKhoError } from '../src/tracker/errors.ts';
 import { STRUCTURE_IDS, type StructureId } from '../src/tracker/tracker.ts';
 import { structureSpec } from '../structures/index.ts';
 import { CORRUPTIONS, type CorruptionKind, seededRandom } from './corrupt.ts';
+import { runKho } from './harness.ts';
 
 const ids = (process.env.KHO_STRUCTURES?.split(',') ?? STRUCTURE_IDS) as StructureId[];
 const CASES = Number(process.env.KHO_FUZZ_CASES ?? 400);
@@ -93,10 +92,7 @@ describe.each(ids)('corrupted hand-over: %s', (id) => {
     const rnd = seededRandom(7);
     const dir = await mkdtemp(join(tmpdir(), `kho-corrupt-${id}-`));
     await writeDump(dir, CORRUPTIONS.pointer(CORRUPTIONS['bit-flips'](handover, rnd), rnd));
-    const result = await promisify(execFile)('npx', ['tsx', 'src/cli/kho.ts', 'restore', '--in', dir]).then(
-      (r) => ({ code: 0, ...r }),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
+    const result = await runKho('restore', '--in', dir);
     expect([0, 2]).toContain(result.code);
     expect(result.stderr.split('\n').filter(Boolean).length).toBeLessThanOrEqual(1);
     expect(result.stderr).not.toMatch(/\n\s+at /);
