@@ -9,7 +9,6 @@ import { fitPowerLaw, mulberry32 } from './stats.ts';
 export const FIXTURE_STRUCTURES = ['flat-bitmap', 'xarray-6.16', 'xarray-6.18', 'ida', 'radix-rfc', 'radix'] as const;
 
 const GiB = 2 ** 30;
-const MiB = 2 ** 20;
 
 interface ScenarioShape {
   id: string;
@@ -57,6 +56,8 @@ export interface FixtureOptions {
   date?: string;
   gitCommit?: string;
   profile?: 'smoke' | 'default' | 'full';
+  /** Include the scaling sweeps and fits (default true). */
+  sweeps?: boolean;
 }
 
 function estimate(value: number, rel: number, samples: number, rnd: () => number): Estimate {
@@ -146,7 +147,7 @@ export function makeFixture(options: FixtureOptions = {}): Results {
   }
   const sweeps: SweepPoint[] = [];
   const fits: Results['fits'] = [];
-  for (const st of structures) {
+  for (const st of options.sweeps === false ? [] : structures) {
     const shape = SHAPE[st] ?? SHAPE.radix;
     const slow = options.slowdown?.[st] ?? 1;
     for (const axis of ['folios', 'ram'] as const) {
@@ -154,12 +155,17 @@ export function makeFixture(options: FixtureOptions = {}): Results {
       for (const x of xs) {
         const folios = axis === 'folios' ? x : 65536;
         const ramFactor = axis === 'ram' ? (st === 'flat-bitmap' ? x / (4 * GiB) : 1 + Math.log2(x / (4 * GiB)) * 0.05) : 1;
+        const preserveNs = shape.preserve * slow * (1 + 0.02 * Math.log2(folios) * (0.9 + 0.2 * rnd()));
+        const restoreMs = shape.restore * slow * folios * 2.5e-5 * ramFactor * (0.95 + 0.1 * rnd());
         sweeps.push({
           structure: st,
           axis,
           x,
-          preserveNsPerFolio: shape.preserve * slow * (1 + 0.02 * Math.log2(folios) * (0.9 + 0.2 * rnd())),
-          restoreMs: shape.restore * slow * folios * 2.5e-5 * ramFactor * (0.95 + 0.1 * rnd()),
+          folios,
+          preserve: { value: preserveNs, ciLow: preserveNs * (1 - rel), ciHigh: preserveNs * (1 + rel), samples: 20 },
+          restore: { value: restoreMs, ciLow: restoreMs * (1 - rel), ciHigh: restoreMs * (1 + rel), samples: 5 },
+          preserveNsPerFolio: preserveNs,
+          restoreMs,
           serializeMs: shape.serialize ? shape.serialize * slow * folios * 1.2e-6 * (0.95 + 0.1 * rnd()) : 0.0004,
           metadataBytesHandover: Math.max(4096, Math.ceil(folios / 32768) * 4096 * (1 + shape.meta)) * ramFactor,
         });
@@ -185,6 +191,7 @@ export function makeFixture(options: FixtureOptions = {}): Results {
       date: options.date ?? '2026-01-15T12:00:00.000Z',
       profile: options.profile ?? 'smoke',
       seed: options.seed ?? 1,
+      seeds: Object.fromEntries(scenarios.map((s, i) => [s.id, 1000 + i])),
     },
     scenarios: scenarios.map((s) => ({ id: s.id, description: s.description, ramBytes: s.ramBytes })),
     pairs,
@@ -208,5 +215,3 @@ export function setEstimate(
   if (!pair) throw new Error(`fixture has no pair ${structure}/${scenario}`);
   pair[metric] = { value, ciLow, ciHigh, samples: pair[metric].samples };
 }
-
-export { MiB };

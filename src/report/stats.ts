@@ -1,23 +1,16 @@
 /**
- * The small statistics the report needs, as pure functions: quantiles,
- * the normal distribution, Mann–Whitney U, a seeded bootstrap, interval
- * arithmetic on 95% confidence intervals, and a log-log least-squares fit.
+ * The small statistics the report needs beyond src/stats (whose
+ * percentiles and power-law fit it reuses), as pure functions: the normal
+ * distribution, Mann–Whitney U, a seeded bootstrap of a ratio of medians,
+ * interval arithmetic on 95% confidence intervals, box-plot summaries.
+ * (Benjamini–Hochberg is with its only user, compare.ts.)
  */
+import { quantile, quantileSorted } from '../stats/percentile.ts';
+import { fitPowerLaw as fitXY } from '../stats/fit.ts';
 
 export const Z95 = 1.959963984540054;
 
-/** Linear-interpolated quantile (type 7, as R and NumPy default) of sorted data. */
-export function quantileSorted(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-export function quantile(values: readonly number[], q: number): number {
-  return quantileSorted([...values].sort((a, b) => a - b), q);
-}
+export { quantile, quantileSorted } from '../stats/percentile.ts';
 
 export function median(values: readonly number[]): number {
   return quantile(values, 0.5);
@@ -137,29 +130,35 @@ export interface Interval {
 }
 
 /**
- * Percentile-bootstrap 95% interval of stat(b) / stat(a) from two
- * independent samples (default statistic: the median).
+ * Percentile-bootstrap 95% interval of median(b) / median(a) from two
+ * independent samples.
  */
 export function bootstrapRatio(
   a: readonly number[],
   b: readonly number[],
-  options: { iterations?: number; seed?: number; stat?: (v: number[]) => number } = {},
+  options: { iterations?: number; seed?: number } = {},
 ): Interval {
-  const stat = options.stat ?? median;
+  if (a.length === 0 || b.length === 0) return { value: NaN, low: NaN, high: NaN };
   const iterations = options.iterations ?? 2000;
   const rnd = mulberry32(options.seed ?? 0x5eed);
-  const value = stat([...b]) / stat([...a]);
-  if (a.length === 0 || b.length === 0) return { value: NaN, low: NaN, high: NaN };
-  const ratios: number[] = [];
-  const ra = new Array<number>(a.length);
-  const rb = new Array<number>(b.length);
+  const value = median(b) / median(a);
+  // Typed arrays sort numerically and fast: the resampling loop dominates the comparison's time.
+  const ra = new Float64Array(a.length);
+  const rb = new Float64Array(b.length);
+  const med = (v: Float64Array) => {
+    v.sort();
+    const pos = (v.length - 1) / 2;
+    return (v[Math.floor(pos)] + v[Math.ceil(pos)]) / 2;
+  };
+  const ratios = new Float64Array(iterations);
   for (let it = 0; it < iterations; it++) {
     for (let i = 0; i < a.length; i++) ra[i] = a[Math.floor(rnd() * a.length)];
     for (let i = 0; i < b.length; i++) rb[i] = b[Math.floor(rnd() * b.length)];
-    ratios.push(stat(rb) / stat(ra));
+    ratios[it] = med(rb) / med(ra);
   }
-  ratios.sort((x, y) => x - y);
-  return { value, low: quantileSorted(ratios, 0.025), high: quantileSorted(ratios, 0.975) };
+  ratios.sort();
+  const sorted = Array.from(ratios);
+  return { value, low: quantileSorted(sorted, 0.025), high: quantileSorted(sorted, 0.975) };
 }
 
 /** Standard error implied by a symmetric-ish 95% interval. */
@@ -207,32 +206,17 @@ export function intervalsOverlap(a: { ciLow: number; ciHigh: number }, b: { ciLo
 
 export interface PowerFit {
   exponent: number;
-  /** log-log intercept: cost ≈ exp(intercept) · x^exponent. */
-  intercept: number;
   r2: number;
   points: number;
 }
 
-/** Least-squares fit of log(y) = intercept + exponent · log(x) over positive points. */
+/** Least-squares fit of log(y) on log(x) over the positive points (src/stats's fit). */
 export function fitPowerLaw(points: readonly { x: number; y: number }[]): PowerFit | undefined {
-  const pts = points.filter((p) => p.x > 0 && p.y > 0 && Number.isFinite(p.x) && Number.isFinite(p.y));
-  if (pts.length < 2) return undefined;
-  const lx = pts.map((p) => Math.log(p.x));
-  const ly = pts.map((p) => Math.log(p.y));
-  const mx = lx.reduce((s, v) => s + v, 0) / pts.length;
-  const my = ly.reduce((s, v) => s + v, 0) / pts.length;
-  let sxx = 0;
-  let sxy = 0;
-  let syy = 0;
-  for (let i = 0; i < pts.length; i++) {
-    sxx += (lx[i] - mx) ** 2;
-    sxy += (lx[i] - mx) * (ly[i] - my);
-    syy += (ly[i] - my) ** 2;
-  }
-  if (sxx === 0) return undefined;
-  const exponent = sxy / sxx;
-  const r2 = syy === 0 ? 1 : (sxy * sxy) / (sxx * syy);
-  return { exponent, intercept: my - exponent * mx, r2, points: pts.length };
+  const fit = fitXY(
+    points.map((p) => p.x),
+    points.map((p) => p.y),
+  );
+  return fit ? { exponent: fit.exponent, r2: fit.r2, points: fit.points } : undefined;
 }
 
 /** Tukey box-plot summary: quartiles, whiskers at the furthest data within 1.5 IQR, and outliers. */

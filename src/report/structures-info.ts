@@ -1,0 +1,62 @@
+/**
+ * Titles and documentation folders of the structures, from the registry
+ * (structures/index.ts). The registry imports every implementation; if one
+ * fails to load, the report still renders with the fallback table below.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface StructureInfo {
+  id: string;
+  title: string;
+  /** Folder relative to the repository root. */
+  folder: string;
+  /** Absolute path of the folder's README.md (format and departures from the kernel). */
+  readme: string;
+  readmeExists: boolean;
+}
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+const FALLBACK: Record<string, { title: string; folder: string }> = {
+  'flat-bitmap': { title: 'flat bitmap (lower bound)', folder: 'structures/flat-bitmap' },
+  'xarray-6.16': { title: 'xarray + 512-byte bitmaps, serialized (6.16)', folder: 'structures/xarray' },
+  'xarray-6.18': { title: 'xarray + page bitmaps, serialized (6.18)', folder: 'structures/xarray' },
+  ida: { title: 'IDA-shaped tree', folder: 'structures/ida' },
+  'radix-rfc': { title: 'RFC v1 per-order page tables', folder: 'structures/radix-rfc' },
+  radix: { title: 'KHO radix tree (merged)', folder: 'structures/radix' },
+};
+
+let registry: Record<string, { title: string; folder: string }> | undefined;
+
+async function loadRegistry(): Promise<Record<string, { title: string; folder: string }>> {
+  if (registry) return registry;
+  try {
+    const mod = await import('../../structures/index.ts');
+    const out: Record<string, { title: string; folder: string }> = {};
+    for (const [id, spec] of Object.entries(mod.STRUCTURES)) out[id] = { title: spec.title, folder: spec.folder };
+    registry = out;
+  } catch {
+    registry = FALLBACK;
+  }
+  return registry;
+}
+
+/** Info for every id; undefined for ids the suite does not know (e.g. from a foreign results file). */
+export async function structureInfos(ids: readonly string[]): Promise<Map<string, StructureInfo | undefined>> {
+  const reg = await loadRegistry();
+  const out = new Map<string, StructureInfo | undefined>();
+  for (const id of ids) {
+    const known = Object.prototype.hasOwnProperty.call(reg, id) ? reg[id] : FALLBACK[id];
+    if (!known) {
+      out.set(id, undefined);
+      continue;
+    }
+    // A registry placeholder's title is just its id: prefer the fallback's description then.
+    const title = known.title === id && FALLBACK[id] ? FALLBACK[id].title : known.title;
+    const readme = path.join(REPO_ROOT, known.folder, 'README.md');
+    out.set(id, { id, title, folder: known.folder, readme, readmeExists: existsSync(readme) });
+  }
+  return out;
+}
