@@ -12,18 +12,15 @@ import { PAGE_SIZE, PhysMem } from '../../src/ram/phys-mem.ts';
 import { isKhoError } from '../../src/tracker/errors.ts';
 import { MAX_ORDER } from '../../src/tracker/tracker.ts';
 import {
-  IDA_CHUNK_SIZE,
-  IDA_COMPATIBLE,
-  IdaTracker,
   NODE_ARRAY,
-  NODE_LIST,
+  NODE_PRIVATE_LIST as NODE_LIST,
   NODE_PARENT,
   NODE_SLOTS,
   XA_NODE_SIZE,
+  type XArrayOps,
   levelsFor,
-  maxShift,
-  restoreIda,
-} from './ida.ts';
+} from '../xarray/xarray.ts';
+import { IDA_CHUNK_SIZE, IDA_COMPATIBLE, IdaTracker, maxShift, restoreIda } from './ida.ts';
 
 const GiB = 2 ** 30;
 const NODE = XA_NODE_SIZE; // 576
@@ -333,8 +330,8 @@ function checkTree(t: IdaTracker): void {
     expect(c).toBeGreaterThan(0);
   };
   // Every object reserved ahead of a change was used by it.
-  expect((t as unknown as { nrSpareNodes: number; spareBitmap: number }).nrSpareNodes).toBe(0);
-  expect((t as unknown as { nrSpareNodes: number; spareBitmap: number }).spareBitmap).toBe(0);
+  expect((t as unknown as { xa: XArrayOps }).xa.reservedNodes).toBe(0);
+  expect((t as unknown as { spareBitmap: number }).spareBitmap).toBe(0);
   for (let o = 0; o <= MAX_ORDER; o++) {
     const [lo] = head(t, o);
     if ((lo & 3) !== 2) continue;

@@ -195,6 +195,91 @@ describe('xarray in RAM', () => {
   });
 });
 
+describe('xarray in RAM: lookup, reserve, value entries, erase and shrink (the IDA\'s operations)', () => {
+  /** A fresh xarray, optionally on a bare head word (headOffset 0), as the IDA uses it. */
+  function fresh(headOffset?: number) {
+    const machine = Machine.ofSize(256 * MiB);
+    const heap = new KernelHeap(machine);
+    const ops = new XArrayOps(machine.mem, heap.slab(XA_NODE_SIZE), headOffset);
+    return { mem: machine.mem, heap, ops, xa: heap.slab(XARRAY_SIZE).alloc() };
+  }
+
+  it('counts in lookup exactly the nodes create adds, for every shape of tree', () => {
+    let seed = 777;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    for (let round = 0; round < 40; round++) {
+      const { heap, ops, xa } = fresh();
+      const spread = [64, 4096, 2 ** 18, 2 ** 32][round % 4];
+      for (let k = 0; k < 60; k++) {
+        const i = Math.min(2 ** 32 - 1, Math.floor(rand() * spread));
+        const before = heap.stats.bytes;
+        const slot = ops.lookup(xa, i);
+        const missing = slot < 0 ? ops.missingNodes : 0;
+        ops.reserve(missing);
+        expect(ops.create(xa, i)).toBe(slot < 0 ? ops.lookup(xa, i) : slot);
+        expect(ops.reservedNodes).toBe(0);
+        expect(heap.stats.bytes - before).toBe(missing * XA_NODE_SIZE);
+        ops.store(xa, i, ptr(i));
+      }
+    }
+  });
+
+  it('reserves all or nothing, and create uses the reserved nodes last-first', () => {
+    const { heap, ops, xa } = fresh();
+    heap.injectFaults({ failNth: 3 });
+    expect(() => ops.reserve(3)).toThrow(/ENOMEM/);
+    heap.injectFaults({});
+    expect(ops.reservedNodes).toBe(0);
+    expect(heap.stats.bytes).toBe(XARRAY_SIZE);
+    ops.store(xa, 0, ptr(0));
+    expect(ops.lookup(xa, 4097)).toBe(-1);
+    expect(ops.missingNodes).toBe(5); // shift-0 node for the old head, shift 6, shift 12 top; shift 6 and 0 below it
+    ops.reserve(5);
+    expect(heap.stats.bytes).toBe(XARRAY_SIZE + 5 * XA_NODE_SIZE);
+    ops.create(xa, 4097);
+    expect(ops.reservedNodes).toBe(0);
+    expect(heap.stats.bytes).toBe(XARRAY_SIZE + 5 * XA_NODE_SIZE);
+  });
+
+  it('keeps nr_values for value entries, through xas_expand too, on a bare head word', () => {
+    const { mem, ops, xa } = fresh(0);
+    ops.storeAt(xa, ops.create(xa, 0), ops.slotNode, 7, 0x8000_0000); // a value entry with bit 63 set
+    expect([mem.load32(xa), mem.load32(xa + 4)]).toEqual([7, 0x8000_0000]);
+    const slot = ops.create(xa, 70); // two new tops: the value goes into slot 0 of a shift-0 node
+    const top = mem.load64(xa) - 2;
+    expect(mem.load64(top + NODE_ARRAY)).toBe(xa);
+    expect(header(mem, top)).toEqual({ shift: 6, offset: 0, count: 2, nrValues: 0 });
+    const left = mem.load64(top + NODE_SLOTS) - 2;
+    expect(header(mem, left)).toEqual({ shift: 0, offset: 0, count: 1, nrValues: 1 });
+    expect([mem.load32(left + NODE_SLOTS), mem.load32(left + NODE_SLOTS + 4)]).toEqual([7, 0x8000_0000]);
+    ops.storeAt(xa, slot, ops.slotNode, 5, 0);
+    expect(header(mem, ops.slotNode)).toEqual({ shift: 0, offset: 1, count: 1, nrValues: 1 });
+    ops.storeAt(xa, slot, ops.slotNode, 1024, 0); // value -> pointer: count stays, nr_values drops
+    expect(header(mem, ops.slotNode)).toEqual({ shift: 0, offset: 1, count: 1, nrValues: 0 });
+  });
+
+  it('erases: frees emptied nodes upward, then shrinks the top while it holds only slot 0', () => {
+    const { mem, heap, ops, xa } = fresh();
+    ops.store(xa, 0, ptr(0));
+    ops.store(xa, 5000, ptr(5000)); // 5 nodes: top 12, two shift-6, two leaves
+    expect(ops.countNodes(xa)).toBe(5);
+    const slot = ops.lookup(xa, 5000);
+    ops.storeAt(xa, slot, ops.slotNode, 0, 0); // frees the right leaf and its shift-6 parent, then shrinks 2 levels
+    expect(mem.load64(xa + XA_HEAD)).toBe(ptr(0));
+    expect(heap.stats.bytes).toBe(XARRAY_SIZE);
+
+    ops.store(xa, 1, ptr(1));
+    ops.store(xa, 64, ptr(64)); // top shift 6 over two leaves
+    ops.storeAt(xa, ops.lookup(xa, 0), ops.slotNode, 0, 0); // left leaf keeps index 1
+    ops.storeAt(xa, ops.lookup(xa, 1), ops.slotNode, 0, 0); // left leaf freed; slot 0 of the top empty: no shrink
+    expect(checkTree(mem, xa)).toBe(2);
+    expect(ops.load(xa, 64)).toBe(ptr(64));
+    ops.storeAt(xa, ops.lookup(xa, 64), ops.slotNode, 0, 0); // the last entry: every node freed, head cleared
+    expect(mem.load64(xa + XA_HEAD)).toBe(0);
+    expect(heap.stats.bytes).toBe(XARRAY_SIZE);
+  });
+});
+
 // ---------------------------------------------------------------------------
 // The tracker.
 

@@ -1,39 +1,77 @@
 /**
- * A Linux xarray living in simulated RAM: the part of lib/xarray.c that
- * KHO's 6.16..6.18 tracker exercises (xa_load, xa_store of pointer entries,
- * xa_for_each), with the kernel's node layout and growth rules.
+ * A Linux xarray living in simulated RAM: the parts of lib/xarray.c that the
+ * xarray-6.16/6.18 tracker (kho-xarray.ts) and the IDA tracker
+ * (../ida/ida.ts) exercise, with the kernel's node layout, growth, erase and
+ * shrink rules. This is the one tree implementation both use.
  *
  * struct xarray (16 bytes; callers pass its address `xa`):
  *   0x00  u32 xa_lock             (unused here, left 0)
  *   0x04  u32 xa_flags            (0: plain xa_init, no marks tracked)
- *   0x08  u64 xa_head             entry: 0, a pointer, or an internal node entry
+ *   0x08  u64 xa_head             entry: 0, a pointer, a value, or a node entry
+ * The IDA tracker's xarrays are bare head words (its root page holds one per
+ * order): it builds its `XArrayOps` with headOffset 0, so `xa` is the head
+ * word's own address, and that is what its nodes' `array` field holds.
  *
  * struct xa_node (576 bytes, from a 576-byte slab: 7 per page):
  *   0x000 u8  shift               index bits below this node's slots (0, 6, 12, ...)
  *   0x001 u8  offset              slot number in the parent
  *   0x002 u8  count               non-empty slots
- *   0x003 u8  nr_values           value entries among them (always 0 here)
+ *   0x003 u8  nr_values           value entries among them
  *   0x008 u64 parent              plain address of the parent node, 0 at the top
- *   0x010 u64 array               address of the owning struct xarray
+ *   0x010 u64 array               address `xa` of the owning xarray
  *   0x018 list_head private_list  {next, prev}, both pointing at itself (empty)
- *   0x028 u64 slots[64]
- *   0x228 u64 marks[3]            (never set: KHO's xarrays track no marks)
+ *   0x028 u64 slots[64]           slot k covers [base + (k << shift), base + ((k + 1) << shift))
+ *   0x228 u64 marks[3]            (never set: neither tracker uses marks)
  *
  * Entries (low two bits, as in the kernel): 00 a pointer (here a physical
- * address), 10 an internal entry; a node entry is the node's address | 2.
+ * address; 0 is empty), x1 a value `(v << 1) | 1`, 10 an internal entry; a
+ * node entry is the node's address | 2, always above 4096 (the kernel's
+ * sibling, retry and zero internal entries, 0..4096, are never stored).
+ * Entries are read and written as two u32 halves, so a value entry keeps all
+ * 64 bits; `load`, `store` and `find` pass entries as numbers, which is exact
+ * for pointers and nodes (below 2^53) but not for every value entry: a
+ * holder of values (the IDA) uses `lookup` and `storeAt` and the halves.
+ *
  * The tree has variable height: a lone entry at index 0 sits in xa_head with
  * no node, and a new top level is added only when an index exceeds the
- * current maximum, (64 << top shift) - 1. A store walks down from the head
- * creating missing nodes (xas_expand, then xas_create); a load walks down
- * reading each node's shift and one slot per level (xas_load).
+ * current maximum, (64 << top shift) - 1. Every child's shift is its
+ * parent's minus 6, and value and pointer entries sit only in the head or in
+ * shift-0 nodes; walks down the tree rely on both. The operations:
  *
- * Indices are limited to 0 .. 2^32 - 1 (a top shift of at most 30), which is
- * far more than KHO needs (order <= 18, bitmap index < 2^28), and keeps the
- * per-level slot arithmetic in 32-bit integer operations.
+ *   lookup   (xas_load) the address of the slot that holds `index`, and
+ *            the node holding it; or -1 and the number of nodes a store at
+ *            `index` would create
+ *   load     (xa_load) the entry at `index`
+ *   create   (xas_create) grows the tree (xas_expand: new top levels, the
+ *            old head going into slot 0 of each, nr_values = 1 if it is a
+ *            value) and creates the missing nodes down to `index`'s slot
+ *   storeAt  (xas_store at a located slot) writes an entry, keeps count and
+ *            nr_values; a slot it empties frees every node left empty on the
+ *            way up and then shrinks the top while it holds only slot 0
+ *            (xas_delete_node, xas_shrink)
+ *   store    (xa_store of a pointer) create, then storeAt
+ *   find     (xa_find) the first entry at or after an index
+ *
+ * Node allocation: `create` takes the nodes reserved by `reserve` first, and
+ * allocates the rest from the slab as it goes (xas_alloc, which also uses a
+ * preallocated node first). The 6.16/6.18 tracker reserves nothing: if an
+ * allocation fails, the nodes already linked stay in the tree, empty, as in
+ * the kernel; loads and finds skip them and a later store reuses them. The
+ * IDA reserves every node a store needs (lookup counts them) before it
+ * changes anything, so its stores never fail half done.
+ *
+ * Departures: freed nodes are freed at once (no RCU); xas_shrink neither
+ * zeroes the freed node's count and nr_values nor poisons its slot 0 with
+ * the retry entry; the slab constructor (zeroing, INIT_LIST_HEAD) runs at
+ * every allocation. Indices are limited to 0 .. 2^32 - 1 (a top shift of at
+ * most 30), far more than either tracker needs (KHO: bitmap index < 2^28;
+ * IDA: slot index < 2^30), which keeps the per-level slot arithmetic in
+ * 32-bit integer operations.
  *
  * One `XArrayOps` object serves every xarray of a tracker: it holds no
- * per-node state, only the memory, the node slab, and the result of the last
- * `find` (so that iteration allocates no JS objects).
+ * per-tree state, only the memory, the node slab, the reserved nodes, and
+ * the results of the last `lookup`/`create` and `find` (fields, so that no
+ * operation allocates JS objects).
  */
 import type { SlabCache } from '../../src/ram/kernel-heap.ts';
 import type { PhysMem } from '../../src/ram/phys-mem.ts';
@@ -59,81 +97,183 @@ export const NODE_PRIVATE_LIST = 24;
 export const NODE_SLOTS = 40;
 export const NODE_MARKS = NODE_SLOTS + 8 * XA_CHUNK_SIZE;
 
+/** Internal entries at or below this are the kernel's sibling/retry/zero entries, never nodes. */
+export const XA_NODE_MIN = 4096;
+
 /** The largest index this implementation takes. */
 export const XA_MAX_INDEX = 0xffffffff;
 
-/** An internal entry whose payload is a node address (the kernel also demands > 4096). */
-export function isNodeEntry(entry: number): boolean {
-  return (entry & 3) === 2 && entry > 4096;
+const TWO32 = 4294967296;
+/** The header word (bytes 0..3: shift, offset, count, nr_values) steps of count and nr_values. */
+const COUNT_ONE = 1 << 16;
+const VALUE_ONE = 0x1000000;
+
+/** Node levels needed to hold `index` (0 for index 0: it can live in xa_head). */
+export function levelsFor(index: number): number {
+  let levels = 0;
+  for (let i = index; i > 0; i = Math.floor(i / XA_CHUNK_SIZE)) levels++;
+  return levels;
+}
+
+/** The most nodes one store can create: a 1-level tree grown to 6 levels, plus the 5 below the top. */
+const MAX_NEW_NODES = 2 * levelsFor(XA_MAX_INDEX) - 1;
+
+/** shift byte of a node. */
+export function nodeShift(mem: PhysMem, node: number): number {
+  return mem.load32(node) & 0xff;
+}
+
+/** The node that the entry stored at `pa` points at, or 0 when that entry is not a node entry. */
+export function entryNode(mem: PhysMem, pa: number): number {
+  const lo = mem.load32(pa);
+  if ((lo & 3) !== 2) return 0;
+  const hi = mem.load32(pa + 4);
+  return hi === 0 && lo <= XA_NODE_MIN ? 0 : lo - 2 + hi * TWO32;
 }
 
 export class XArrayOps {
   /** Set by a successful `find`: the index and entry found. */
   foundIndex = 0;
   foundEntry = 0;
+  /** Set by `lookup` and `create`: the node holding the slot returned (0: the head). */
+  slotNode = 0;
+  /** Set by `lookup` when it returns -1: the nodes a store at that index would create. */
+  missingNodes = 0;
+  /** Nodes allocated by `reserve`, taken last-first by `create`. */
+  private readonly spare = new Float64Array(MAX_NEW_NODES);
+  private nrSpare = 0;
 
+  /**
+   * `headOffset` is where xa_head lies in the object at `xa` (the address
+   * every operation takes and every node's `array` holds): XA_HEAD in a
+   * struct xarray, 0 for a bare head word.
+   */
   constructor(
     private readonly mem: PhysMem,
     private readonly nodes: SlabCache,
+    private readonly headOffset = XA_HEAD,
   ) {
     if (nodes.size !== XA_NODE_SIZE) throw new KhoError('EINVAL', `xa_node slab must hold ${XA_NODE_SIZE}-byte objects`);
   }
 
-  /** xa_load: the entry at `index`, or 0. */
-  load(xa: number, index: number): number {
-    const mem = this.mem;
-    let entry = mem.load64(xa + XA_HEAD);
-    if (!isNodeEntry(entry)) return index === 0 ? entry : 0;
-    let node = entry - 2;
-    let shift = mem.load32(node) & 0xff;
-    // Beyond the top node's reach (xas_start's bounds check).
-    if (index > XA_MAX_INDEX || index >= 2 ** (shift + XA_CHUNK_SHIFT)) return 0;
-    for (;;) {
-      entry = mem.load64(node + NODE_SLOTS + ((index >>> shift) & XA_CHUNK_MASK) * 8);
-      if (shift === 0 || !isNodeEntry(entry)) return entry;
-      node = entry - 2;
-      shift = mem.load32(node) & 0xff;
-    }
+  /** Nodes reserved and not yet used by a store. */
+  get reservedNodes(): number {
+    return this.nrSpare;
   }
 
   /**
-   * xa_store of a non-NULL pointer entry; returns the entry it replaced (0
-   * if none). Grows the tree as the kernel does: first new top levels until
-   * the index fits (xas_expand), then missing nodes on the way down
-   * (xas_create). If a node allocation fails, the nodes already linked stay
-   * in the tree, empty, as in the kernel; loads and finds skip them and a
-   * later store reuses them.
+   * The address of the slot holding `index` (xa_head for index 0 of a tree
+   * with no node), setting slotNode; or -1 when the tree has no slot for it
+   * yet, setting missingNodes to the nodes `create` would add (0 if `index`
+   * is out of range). Changes nothing.
    */
-  store(xa: number, index: number, entry: number): number {
-    if (!Number.isInteger(index) || index < 0 || index > XA_MAX_INDEX) {
-      throw new KhoError('EINVAL', `xarray index ${index} outside 0..${hex(XA_MAX_INDEX)}`);
-    }
-    if (entry === 0 || entry % 4 !== 0) throw new KhoError('EINVAL', `xa_store of non-pointer entry ${hex(entry)}`);
+  lookup(xa: number, index: number): number {
     const mem = this.mem;
-    const headPa = xa + XA_HEAD;
-    let head = mem.load64(headPa);
-    let shift = 0;
-
-    // xas_expand: how many levels the index needs, adding top levels above an existing tree.
-    if (head === 0) {
-      if (index !== 0) {
-        while (index >>> shift > XA_CHUNK_MASK) shift += XA_CHUNK_SHIFT;
-        shift += XA_CHUNK_SHIFT;
+    const headPa = xa + this.headOffset;
+    this.slotNode = 0;
+    this.missingNodes = 0;
+    let lo = mem.load32(headPa);
+    let hi = mem.load32(headPa + 4);
+    if ((lo & 3) !== 2 || (hi === 0 && lo <= XA_NODE_MIN)) {
+      if (index === 0) return headPa;
+      // No node: a top of the needed height; a lone entry first takes a shift-0 node.
+      if (index <= XA_MAX_INDEX) this.missingNodes = (lo | hi) === 0 ? levelsFor(index) : 2 * levelsFor(index) - 1;
+      return -1;
+    }
+    let node = lo - 2 + hi * TWO32;
+    let shift = nodeShift(mem, node);
+    if (index > XA_MAX_INDEX) return -1;
+    if (index >= 2 ** (shift + XA_CHUNK_SHIFT)) {
+      // xas_expand adds levels up to the needed height, and index lies right of
+      // slot 0 of the new top, so every node below the top on its path is new.
+      this.missingNodes = 2 * levelsFor(index) - shift / XA_CHUNK_SHIFT - 2;
+      return -1;
+    }
+    for (;;) {
+      const p = node + NODE_SLOTS + 8 * ((index >>> shift) & XA_CHUNK_MASK);
+      if (shift === 0) {
+        this.slotNode = node;
+        return p;
       }
-    } else {
-      if (isNodeEntry(head)) shift = (mem.load32(head - 2) & 0xff) + XA_CHUNK_SHIFT;
-      // max_index(head) is 0 for a lone entry in the head, else (64 << shift) - 1.
-      while (index > (isNodeEntry(head) ? 2 ** shift - 1 : 0)) {
-        const top = this.allocNode(xa, shift, 0, 0);
-        mem.store32(top, shift | (1 << 16)); // count = 1: the old head in slot 0
-        mem.store64(top + NODE_SLOTS, head);
-        if (isNodeEntry(head)) {
-          const child = head - 2;
-          mem.store32(child, mem.load32(child) & ~0xff00); // offset 0 in its new parent
-          mem.store64(child + NODE_PARENT, top);
+      lo = mem.load32(p);
+      hi = mem.load32(p + 4);
+      if ((lo & 3) === 2 && (hi !== 0 || lo > XA_NODE_MIN)) {
+        node = lo - 2 + hi * TWO32;
+        shift -= XA_CHUNK_SHIFT;
+      } else if ((lo | hi) === 0) {
+        this.missingNodes = shift / XA_CHUNK_SHIFT;
+        return -1;
+      } else {
+        // A non-node entry above shift 0 (a multi-index entry in the kernel; never stored here).
+        this.slotNode = node;
+        return p;
+      }
+    }
+  }
+
+  /** xa_load: the entry at `index`, or 0. */
+  load(xa: number, index: number): number {
+    const p = this.lookup(xa, index);
+    return p < 0 ? 0 : this.mem.load64(p);
+  }
+
+  /**
+   * Allocates `n` nodes for the next `create` to use, all or none: on
+   * ENOMEM frees those it took and rethrows.
+   */
+  reserve(n: number): void {
+    if (n > MAX_NEW_NODES) throw new KhoError('EINVAL', `cannot reserve ${n} xa_nodes (one store needs ${MAX_NEW_NODES} at most)`);
+    try {
+      while (this.nrSpare < n) {
+        const node = this.nodes.alloc(); // before the index moves: alloc may throw
+        this.spare[this.nrSpare++] = node;
+      }
+    } catch (e) {
+      this.unreserve();
+      throw e;
+    }
+  }
+
+  /** Frees the reserved nodes (last reserved first). */
+  unreserve(): void {
+    while (this.nrSpare > 0) this.nodes.free(this.spare[--this.nrSpare]);
+  }
+
+  /**
+   * xas_expand then xas_create: adds top levels until `index` fits, then
+   * creates the missing nodes on the way down; returns the address of
+   * `index`'s slot (set or not) and sets slotNode. Nodes come from the
+   * reserve first, then from the slab; on ENOMEM the nodes already linked
+   * stay in the tree, empty.
+   */
+  create(xa: number, index: number): number {
+    checkIndex(index);
+    const mem = this.mem;
+    const headPa = xa + this.headOffset;
+    let top = entryNode(mem, headPa);
+    // Index bits resolved by the levels to walk: the top's shift + 6, 0 without a node.
+    let shift = 0;
+    if (top !== 0) {
+      shift = nodeShift(mem, top) + XA_CHUNK_SHIFT;
+    } else if ((mem.load32(headPa) | mem.load32(headPa + 4)) === 0) {
+      shift = XA_CHUNK_SHIFT * levelsFor(index);
+      top = -1; // an empty head: nothing to push down
+    }
+
+    // xas_expand: new top levels above an existing head (max index 0 for a lone entry).
+    if (top >= 0) {
+      while (index > (top !== 0 ? 2 ** shift - 1 : 0)) {
+        const node = this.allocNode(xa, shift, 0, 0);
+        const lo = mem.load32(headPa);
+        mem.store32(node, shift | COUNT_ONE | ((lo & 1) * VALUE_ONE)); // the old head in slot 0
+        mem.store32(node + NODE_SLOTS, lo);
+        mem.store32(node + NODE_SLOTS + 4, mem.load32(headPa + 4));
+        if (top !== 0) {
+          mem.store32(top, mem.load32(top) & ~0xff00); // offset 0 in its new parent
+          mem.store64(top + NODE_PARENT, node);
         }
-        head = top + 2;
-        mem.store64(headPa, head);
+        mem.store64(headPa, node + 2);
+        top = node;
         shift += XA_CHUNK_SHIFT;
       }
     }
@@ -142,25 +282,59 @@ export class XArrayOps {
     let slot = headPa;
     let parent = 0;
     let offset = 0;
-    let cur = head;
     while (shift > 0) {
       shift -= XA_CHUNK_SHIFT;
-      if (cur === 0) {
-        const node = this.allocNode(xa, shift, parent, offset);
-        cur = node + 2;
-        mem.store64(slot, cur);
-      } else if (!isNodeEntry(cur)) {
+      const lo = mem.load32(slot);
+      const hi = mem.load32(slot + 4);
+      let node: number;
+      if ((lo | hi) === 0) {
+        node = this.allocNode(xa, shift, parent, offset);
+        mem.store64(slot, node + 2);
+      } else if ((lo & 3) === 2 && (hi !== 0 || lo > XA_NODE_MIN)) {
+        node = lo - 2 + hi * TWO32;
+      } else {
         break;
       }
-      parent = cur - 2;
-      offset = (index >>> (mem.load32(parent) & 0xff)) & XA_CHUNK_MASK;
-      slot = parent + NODE_SLOTS + offset * 8;
-      cur = mem.load64(slot);
+      parent = node;
+      offset = (index >>> shift) & XA_CHUNK_MASK;
+      slot = node + NODE_SLOTS + 8 * offset;
     }
+    this.slotNode = parent;
+    return slot;
+  }
 
-    mem.store64(slot, entry);
-    if (cur === 0 && parent !== 0) this.bumpCount(parent, 1);
-    return cur;
+  /**
+   * xas_store at a slot returned by lookup or create (in `node`, 0 for the
+   * head): writes the entry lo + hi * 2^32, adjusts the node's count and
+   * nr_values, and when the slot is emptied frees every node left empty on
+   * the way up and shrinks the top (xas_delete_node, xas_shrink).
+   */
+  storeAt(xa: number, slot: number, node: number, lo: number, hi: number): void {
+    const mem = this.mem;
+    const oldLo = mem.load32(slot);
+    const oldHi = mem.load32(slot + 4);
+    mem.store32(slot, lo);
+    mem.store32(slot + 4, hi);
+    if (node === 0) return;
+    const dCount = ((lo | hi) !== 0 ? 1 : 0) - ((oldLo | oldHi) !== 0 ? 1 : 0);
+    const dValues = (lo & 1) - (oldLo & 1);
+    if (dCount === 0 && dValues === 0) return;
+    mem.store32(node, (mem.load32(node) + dCount * COUNT_ONE + dValues * VALUE_ONE) >>> 0);
+    if (dCount < 0) this.deleteNode(xa, node);
+  }
+
+  /**
+   * xa_store of a non-NULL pointer entry; returns the entry it replaced (0
+   * if none). Grows the tree as `create` does, taking nodes from the slab
+   * as it goes (as the kernel); see there for a failed allocation.
+   */
+  store(xa: number, index: number, entry: number): number {
+    checkIndex(index);
+    if (entry === 0 || entry % 4 !== 0) throw new KhoError('EINVAL', `xa_store of non-pointer entry ${hex(entry)}`);
+    const slot = this.create(xa, index);
+    const old = this.mem.load64(slot);
+    this.storeAt(xa, slot, this.slotNode, entry >>> 0, Math.floor(entry / TWO32));
+    return old;
   }
 
   /**
@@ -171,16 +345,17 @@ export class XArrayOps {
    */
   find(xa: number, start: number): boolean {
     const mem = this.mem;
-    let entry = mem.load64(xa + XA_HEAD);
+    const headPa = xa + this.headOffset;
+    let entry = mem.load64(headPa);
     if (entry === 0 || start > XA_MAX_INDEX) return false;
-    if (!isNodeEntry(entry)) {
+    let node = entryNode(mem, headPa);
+    if (node === 0) {
       if (start !== 0) return false;
       this.foundIndex = 0;
       this.foundEntry = entry;
       return true;
     }
-    let node = entry - 2;
-    let shift = mem.load32(node) & 0xff;
+    let shift = nodeShift(mem, node);
     if (start >= 2 ** (shift + XA_CHUNK_SHIFT)) return false;
     let base = 0; // first index covered by `node`
     let index = start; // smallest index still wanted
@@ -194,14 +369,15 @@ export class XArrayOps {
       if (o < XA_CHUNK_SIZE) {
         const slotBase = base + o * 2 ** shift;
         if (slotBase > index) index = slotBase;
-        if (shift === 0 || !isNodeEntry(entry)) {
+        const child = shift === 0 ? 0 : entryNode(mem, node + NODE_SLOTS + o * 8);
+        if (child === 0) {
           this.foundIndex = index;
           this.foundEntry = entry;
           return true;
         }
-        node = entry - 2;
+        node = child;
         base = slotBase;
-        shift = mem.load32(node) & 0xff;
+        shift = nodeShift(mem, node);
         offset = Math.floor((index - base) / 2 ** shift) & XA_CHUNK_MASK;
       } else {
         // This node is exhausted: continue after it in its parent.
@@ -218,38 +394,79 @@ export class XArrayOps {
 
   /** Nodes in the tree (a depth-first count, for tests and accounting). */
   countNodes(xa: number): number {
-    const head = this.mem.load64(xa + XA_HEAD);
-    return isNodeEntry(head) ? this.countBelow(head - 2) : 0;
+    const top = entryNode(this.mem, xa + this.headOffset);
+    return top !== 0 ? this.countBelow(top) : 0;
   }
 
   private countBelow(node: number): number {
     let n = 1;
-    if ((this.mem.load32(node) & 0xff) === 0) return n;
+    if (nodeShift(this.mem, node) === 0) return n;
     for (let o = 0; o < XA_CHUNK_SIZE; o++) {
-      const entry = this.mem.load64(node + NODE_SLOTS + o * 8);
-      if (isNodeEntry(entry)) n += this.countBelow(entry - 2);
+      const child = entryNode(this.mem, node + NODE_SLOTS + o * 8);
+      if (child !== 0) n += this.countBelow(child);
     }
     return n;
   }
 
   /**
-   * xas_alloc plus the slab constructor: a zeroed node with its shift, its
-   * place under `parent` (whose count grows), its array and an empty list.
+   * xas_alloc plus the slab constructor: a reserved node, else a new zeroed
+   * one, with its shift, its place under `parent` (whose count grows), its
+   * array and an empty list.
    */
   private allocNode(xa: number, shift: number, parent: number, offset: number): number {
-    const node = this.nodes.alloc();
+    const node = this.nrSpare > 0 ? this.spare[--this.nrSpare] : this.nodes.alloc();
     const mem = this.mem;
     mem.store32(node, shift | (offset << 8));
     mem.store64(node + NODE_PARENT, parent);
     mem.store64(node + NODE_ARRAY, xa);
     mem.store64(node + NODE_PRIVATE_LIST, node + NODE_PRIVATE_LIST);
     mem.store64(node + NODE_PRIVATE_LIST + 8, node + NODE_PRIVATE_LIST);
-    if (parent !== 0) this.bumpCount(parent, 1);
+    if (parent !== 0) mem.store32(parent, (mem.load32(parent) + COUNT_ONE) >>> 0);
     return node;
   }
 
-  private bumpCount(node: number, by: number): void {
-    const word = this.mem.load32(node);
-    this.mem.store32(node, (word & ~0xff0000) | ((((word >>> 16) & 0xff) + by) << 16));
+  /** xas_delete_node: frees `node` and its ancestors while they are empty; then xas_shrink. */
+  private deleteNode(xa: number, node: number): void {
+    const mem = this.mem;
+    for (;;) {
+      if (((mem.load32(node) >>> 16) & 0xff) !== 0) break;
+      const parent = mem.load64(node + NODE_PARENT);
+      const offset = (mem.load32(node) >>> 8) & 0xff;
+      this.nodes.free(node);
+      if (parent === 0) {
+        mem.store64(xa + this.headOffset, 0);
+        return;
+      }
+      mem.store64(parent + NODE_SLOTS + 8 * offset, 0);
+      mem.store32(parent, (mem.load32(parent) - COUNT_ONE) >>> 0);
+      node = parent;
+    }
+    if (mem.load64(node + NODE_PARENT) === 0) this.shrink(xa, node);
+  }
+
+  /** xas_shrink: while the top node holds only slot 0, that entry becomes the head and the node is freed. */
+  private shrink(xa: number, node: number): void {
+    const mem = this.mem;
+    const headPa = xa + this.headOffset;
+    for (;;) {
+      if (((mem.load32(node) >>> 16) & 0xff) !== 1) return;
+      const lo = mem.load32(node + NODE_SLOTS);
+      const hi = mem.load32(node + NODE_SLOTS + 4);
+      if ((lo | hi) === 0) return;
+      const isNode = (lo & 3) === 2;
+      if (!isNode && nodeShift(mem, node) !== 0) return;
+      mem.store32(headPa, lo);
+      mem.store32(headPa + 4, hi);
+      this.nodes.free(node);
+      if (!isNode) return;
+      node = lo - 2 + hi * TWO32;
+      mem.store64(node + NODE_PARENT, 0);
+    }
+  }
+}
+
+function checkIndex(index: number): void {
+  if (!Number.isInteger(index) || index < 0 || index > XA_MAX_INDEX) {
+    throw new KhoError('EINVAL', `xarray index ${index} outside 0..${hex(XA_MAX_INDEX)}`);
   }
 }
