@@ -40,6 +40,8 @@ export interface MemblockStats {
 }
 
 export class MemblockTable implements FolioSink {
+  private readonly initBase: Float64Array;
+  private readonly initSize: Float64Array;
   private base: Float64Array;
   private size: Float64Array;
   private count = 0;
@@ -50,8 +52,20 @@ export class MemblockTable implements FolioSink {
   private doublings = 0;
 
   constructor(capacity = MEMBLOCK_INIT_REGIONS) {
-    this.base = new Float64Array(capacity);
-    this.size = new Float64Array(capacity);
+    this.initBase = this.base = new Float64Array(capacity);
+    this.initSize = this.size = new Float64Array(capacity);
+  }
+
+  /** Empties the table and returns it to its initial (static) array, as a new boot would find it. */
+  reset(): void {
+    this.base = this.initBase;
+    this.size = this.initSize;
+    this.count = 0;
+    this.reserves = 0;
+    this.outOfOrder = 0;
+    this.moved = 0;
+    this.merged = 0;
+    this.doublings = 0;
   }
 
   /** FolioSink: reserves the folio's range. */

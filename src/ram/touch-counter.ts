@@ -16,10 +16,24 @@ import { type Bank, PAGE_SIZE, PhysMem, type RamImage } from './phys-mem.ts';
 
 export const CACHE_LINE = 64;
 
-/** Distinct pages and lines touched since the last `begin()`, and running totals. */
+/**
+ * Distinct pages and lines touched between `begin()` and `end()`, and
+ * running totals. Accesses outside begin/end are not counted (so a run can
+ * count a sample of its operations).
+ *
+ * Each touched page gets a 64-bit mask of its 64 lines (two u32 words);
+ * consecutive accesses to one page (a scan) skip the page lookup, so a
+ * restore that reads gigabytes of bitmap costs a few ns per access.
+ */
 export class TouchCounter {
-  private readonly pageSet = new Set<number>();
-  private readonly lineSet = new Set<number>();
+  /** Page number -> index of its mask in `masks`. */
+  private readonly index = new Map<number, number>();
+  private masks = new Uint32Array(2 * 1024);
+  private used = 0;
+  private lineCount = 0;
+  private active = false;
+  private lastPage = -1;
+  private lastMask = -1;
   /** Sums over completed operations (see `end`). */
   totalPages = 0;
   totalLines = 0;
@@ -27,35 +41,65 @@ export class TouchCounter {
 
   /** Starts counting one operation. */
   begin(): void {
-    this.pageSet.clear();
-    this.lineSet.clear();
+    this.index.clear();
+    this.masks.fill(0, 0, 2 * this.used);
+    this.used = 0;
+    this.lineCount = 0;
+    this.lastPage = -1;
+    this.active = true;
   }
 
   /** Ends one operation and adds its distinct counts to the totals. */
   end(): void {
-    this.totalPages += this.pageSet.size;
-    this.totalLines += this.lineSet.size;
+    this.active = false;
+    this.totalPages += this.pages;
+    this.totalLines += this.lineCount;
     this.operations++;
   }
 
   /** Distinct pages touched since begin(). */
   get pages(): number {
-    return this.pageSet.size;
+    return this.index.size;
   }
 
   /** Distinct cache lines touched since begin(). */
   get lines(): number {
-    return this.lineSet.size;
+    return this.lineCount;
   }
 
   /** Records an access of `bytes` bytes at `pa`. */
   touch(pa: number, bytes: number): void {
-    const first = Math.floor(pa / CACHE_LINE);
-    const last = Math.floor((pa + bytes - 1) / CACHE_LINE);
-    for (let line = first; line <= last; line++) this.lineSet.add(line);
-    this.pageSet.add(Math.floor(pa / PAGE_SIZE));
-    if (Math.floor((pa + bytes - 1) / PAGE_SIZE) !== Math.floor(pa / PAGE_SIZE)) {
-      this.pageSet.add(Math.floor((pa + bytes - 1) / PAGE_SIZE));
+    if (!this.active) return;
+    const page = Math.floor(pa / PAGE_SIZE);
+    const offset = pa - page * PAGE_SIZE;
+    if (offset + bytes > PAGE_SIZE) {
+      this.touch(pa, PAGE_SIZE - offset);
+      this.touch((page + 1) * PAGE_SIZE, offset + bytes - PAGE_SIZE);
+      return;
+    }
+    if (page !== this.lastPage) {
+      let m = this.index.get(page);
+      if (m === undefined) {
+        m = this.used++;
+        if (2 * this.used > this.masks.length) {
+          const grown = new Uint32Array(this.masks.length * 2);
+          grown.set(this.masks);
+          this.masks = grown;
+        }
+        this.index.set(page, m);
+      }
+      this.lastPage = page;
+      this.lastMask = m;
+    }
+    const first = offset >>> 6;
+    const last = (offset + bytes - 1) >>> 6;
+    for (let line = first; line <= last; line++) {
+      const w = 2 * this.lastMask + (line >>> 5);
+      const bit = 1 << (line & 31);
+      if ((this.masks[w] & bit) === 0) {
+        this.masks[w] |= bit;
+        this.lineCount++;
+      }
     }
   }
 }

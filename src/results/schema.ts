@@ -42,6 +42,26 @@ export const MachineContext = z.object({
   date: z.string(),
   profile: z.enum(['smoke', 'default', 'full']),
   seed: z.number().int(),
+  /** Added (optional): the seed of each scenario's workload, derived from `seed` and the scenario id. */
+  seeds: z.record(z.string(), z.number().int()).optional(),
+  /** Added (optional): timer overhead as measured in the jobs (median over jobs), ns. */
+  timer: z.object({ provider: z.string(), callNs: z.number(), regionNs: z.number() }).optional(),
+  /** Added (optional): how the jobs were run. */
+  runner: z
+    .object({
+      /** Jobs run at once. */
+      jobs: z.number().int(),
+      /** 'bundle' (esbuild, plain node) or 'tsx'. */
+      launcher: z.string(),
+      repetitions: z.number().int(),
+      tinybench: z.string(),
+      benny: z.string().optional(),
+    })
+    .optional(),
+  /** Added (optional): largest resident memory of any one job process, and of the runner. */
+  peakRssBytes: z.object({ job: z.number(), runner: z.number() }).optional(),
+  /** Added (optional): wall time of the run so far, seconds. */
+  wallSeconds: z.number().optional(),
 });
 export type MachineContext = z.infer<typeof MachineContext>;
 
@@ -51,6 +71,9 @@ export const TouchCounts = z.object({
   linesPerPreserve: z.number(),
   pagesPerRestoredFolio: z.number(),
   linesPerRestoredFolio: z.number(),
+  /** Added (optional): distinct pages and lines the whole restore touched (metadata read). */
+  restorePages: z.number().optional(),
+  restoreLines: z.number().optional(),
 });
 
 export const PairResult = z.object({
@@ -80,6 +103,31 @@ export const PairResult = z.object({
   touches: TouchCounts.optional(),
   /** benny (benchmark.js) re-measurement of preserve latency, with --cross-check. */
   crossCheck: z.object({ preserveNsPerFolio: Estimate, engine: z.string() }).optional(),
+  // --- Added (optional) in the runner; derivable from the fields above or informative only.
+  /** Repetitions (separate processes) pooled into the estimates. */
+  repetitions: z.number().int().optional(),
+  /** Folios per timed batch. */
+  batchSize: z.object({ preserve: z.number(), unpreserve: z.number() }).optional(),
+  /** Timer overhead / batch duration at the fastest batch (the worst case; the rule is < 1%). */
+  timerOverheadFraction: z.object({ preserve: z.number(), unpreserve: z.number() }).optional(),
+  /** Bare walk per restored folio. */
+  restoreWalkNsPerFolio: Estimate.optional(),
+  /** metadataBytesHandover per preserved folio, and per GiB preserved. */
+  metadataBytesPerFolio: z.number().optional(),
+  metadataBytesPerGiB: z.number().optional(),
+  /** The memblock-like table after one restore. */
+  memblock: z
+    .object({
+      reserves: z.number(),
+      regions: z.number(),
+      outOfOrder: z.number(),
+      moved: z.number(),
+      merged: z.number(),
+      doublings: z.number(),
+    })
+    .optional(),
+  /** Largest resident memory of the pair's job processes. */
+  hostMaxRssBytes: z.number().optional(),
 });
 export type PairResult = z.infer<typeof PairResult>;
 
@@ -93,6 +141,14 @@ export const SweepPoint = z.object({
   restoreMs: z.number(),
   serializeMs: z.number(),
   metadataBytesHandover: z.number(),
+  // --- Added (optional).
+  /** Folios preserved and RAM size at this point. */
+  folios: z.number().optional(),
+  ramBytes: z.number().optional(),
+  /** The estimates behind the plain numbers above. */
+  preserve: Estimate.optional(),
+  restore: Estimate.optional(),
+  serialize: Estimate.optional(),
 });
 export type SweepPoint = z.infer<typeof SweepPoint>;
 
@@ -103,16 +159,47 @@ export const SweepFit = z.object({
   metric: z.string(),
   exponent: z.number(),
   r2: z.number(),
+  /** Added (optional): points the fit used. */
+  points: z.number().int().optional(),
 });
 
 export const Results = z.object({
   schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
   context: MachineContext,
-  scenarios: z.array(z.object({ id: z.string(), description: z.string(), ramBytes: z.number() })),
+  scenarios: z.array(
+    z.object({
+      id: z.string(),
+      description: z.string(),
+      ramBytes: z.number(),
+      /** Added (optional): folios live at hand-over, and the workload's seed. */
+      folios: z.number().optional(),
+      seed: z.number().int().optional(),
+    }),
+  ),
   pairs: z.array(PairResult),
   sweeps: z.array(SweepPoint),
   fits: z.array(SweepFit),
   /** True once every planned measurement has been written. */
   complete: z.boolean(),
+  // --- Added (optional) by the runner.
+  /** What the run set out to measure (used by --resume). */
+  plan: z
+    .object({
+      structures: z.array(z.string()),
+      scenarios: z.array(z.string()),
+      sweeps: z.boolean(),
+      crossCheck: z.boolean(),
+      repetitions: z.number().int(),
+      jobs: z.number().int(),
+      totalJobs: z.number().int(),
+      doneJobs: z.number().int(),
+    })
+    .optional(),
+  /** Structures requested but not measured (e.g. not implemented yet). */
+  skipped: z.array(z.object({ structure: z.string(), reason: z.string() })).optional(),
+  /** Jobs that failed (a restore that did not match is one). */
+  failures: z
+    .array(z.object({ job: z.string(), structure: z.string(), scenario: z.string().optional(), message: z.string() }))
+    .optional(),
 });
 export type Results = z.infer<typeof Results>;

@@ -1,0 +1,116 @@
+/**
+ * Command-line options of `npm run bench`. Bad input is a UsageError: the
+ * entry prints its one-line message and exits with code 2.
+ */
+import { parseArgs } from 'node:util';
+import { STRUCTURE_IDS } from '../src/tracker/tracker.ts';
+import { PROFILE_NAMES, type ProfileName, isProfileName } from './profiles.ts';
+import { SCENARIO_IDS, isScenarioId } from './scenarios.ts';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export const DEFAULT_SEED = 1;
+
+export const USAGE = `usage: npm run bench -- [options]
+
+Measures every tracker on every scenario (each pair in its own process),
+writes <out>/results.json and <out>/summary.csv as each measurement
+finishes, prints a summary per scenario, and writes the HTML report.
+
+options:
+  --profile <name>      ${PROFILE_NAMES.join(' | ')} (default: default)
+  --structures <ids>    comma-separated, or "all" (default); known: ${STRUCTURE_IDS.join(', ')}
+  --scenarios <ids>     comma-separated, or "all" (default); known: ${SCENARIO_IDS.join(', ')}
+  --out <dir>           the run folder (default: reports/<timestamp>-<profile>)
+  --seed <n>            the run seed, an integer 0..4294967295 (default: ${DEFAULT_SEED})
+  --cross-check         re-measure preserve latency with benny (benchmark.js) too
+  --skip-sweeps         leave out the scaling sweeps
+  --jobs <n>            job processes at once (default: the profile's; 1 for default and full)
+  --resume <dir>        continue an interrupted run in <dir> with its own options
+  --skip-report         do not write the HTML report at the end
+  --help                this text`;
+
+export interface BenchOptions {
+  readonly help: boolean;
+  readonly profile: ProfileName;
+  readonly structures: readonly string[];
+  readonly scenarios: readonly string[];
+  readonly out?: string;
+  readonly seed: number;
+  readonly crossCheck: boolean;
+  readonly sweeps: boolean;
+  readonly jobs?: number;
+  readonly resume?: string;
+  readonly report: boolean;
+}
+
+function list(value: string | undefined, known: readonly string[], what: string, isKnown: (s: string) => boolean): string[] {
+  if (value === undefined || value === 'all') return [...known];
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new UsageError(`--${what} needs at least one id`);
+  for (const item of items) {
+    if (!isKnown(item)) throw new UsageError(`unknown ${what.replace(/s$/, '')} "${item}" (known: ${known.join(', ')})`);
+  }
+  return [...new Set(items)];
+}
+
+function integer(value: string, what: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`${what} must be an integer from ${min} to ${max}, got "${value}"`);
+  }
+  return Number(value);
+}
+
+export function parseBenchArgs(argv: readonly string[]): BenchOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        profile: { type: 'string' },
+        structures: { type: 'string' },
+        scenarios: { type: 'string' },
+        out: { type: 'string' },
+        seed: { type: 'string' },
+        'cross-check': { type: 'boolean' },
+        'skip-sweeps': { type: 'boolean' },
+        jobs: { type: 'string' },
+        resume: { type: 'string' },
+        'skip-report': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message.split('\n')[0] : String(e));
+  }
+  const v = parsed.values;
+  if (v.help) {
+    return { help: true, profile: 'default', structures: [], scenarios: [], seed: DEFAULT_SEED, crossCheck: false, sweeps: true, report: false };
+  }
+  if (v.resume !== undefined) {
+    const conflicting = ['profile', 'structures', 'scenarios', 'out', 'seed', 'cross-check', 'skip-sweeps'].filter(
+      (k) => (v as Record<string, unknown>)[k] !== undefined,
+    );
+    if (conflicting.length) throw new UsageError(`--resume continues a run with its own options; drop --${conflicting.join(', --')}`);
+    if (!v.resume.trim()) throw new UsageError('--resume needs the run folder');
+  }
+  const profile = v.profile ?? 'default';
+  if (!isProfileName(profile)) throw new UsageError(`unknown profile "${profile}" (known: ${PROFILE_NAMES.join(', ')})`);
+  return {
+    help: false,
+    profile,
+    structures: list(v.structures, STRUCTURE_IDS, 'structures', (s) => (STRUCTURE_IDS as readonly string[]).includes(s)),
+    scenarios: list(v.scenarios, SCENARIO_IDS, 'scenarios', isScenarioId),
+    out: v.out,
+    seed: v.seed === undefined ? DEFAULT_SEED : integer(v.seed, '--seed', 0, 2 ** 32 - 1),
+    crossCheck: v['cross-check'] ?? false,
+    sweeps: !(v['skip-sweeps'] ?? false),
+    jobs: v.jobs === undefined ? undefined : integer(v.jobs, '--jobs', 1, 64),
+    resume: v.resume,
+    report: !(v['skip-report'] ?? false),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * Run profiles: how big the scenarios are, how long each measurement runs,
+ * how many repetitions, and which sweep points. `smoke` is for tests and a
+ * quick look; `default` is `npm run bench`; `full` adds the sweeps to 10^7
+ * folios and 16 TiB of RAM.
+ */
+import type { LatencyBudget, RepeatBudget } from '../src/measure/budgets.ts';
+import { GiB, TiB } from './placement.ts';
+
+export const PROFILE_NAMES = ['smoke', 'default', 'full'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+/**
+ * The sweeps. Where the folio sweep's RAM is one of the RAM sweep's sizes
+ * and the RAM sweep's folio count one of the folio sweep's counts, the
+ * shared point is measured once (bench/plan.ts).
+ */
+export interface SweepPlan {
+  /** Folio counts of the folio sweep (random order-0 pages on `foliosRam` of RAM). */
+  readonly folios: readonly number[];
+  readonly foliosRam: number;
+  /** RAM sizes of the RAM sweep (`ramFolios` random order-0 pages each). */
+  readonly ram: readonly number[];
+  readonly ramFolios: number;
+}
+
+export interface Profile {
+  readonly name: ProfileName;
+  /** Repetitions of every (structure, scenario) pair, each in a fresh process. */
+  readonly repetitions: number;
+  /** Jobs run at once. */
+  readonly jobs: number;
+  /**
+   * Size batches from a pilot run (else start at 256 folios and rely on the
+   * check after the measurement, which re-measures with bigger batches if
+   * the timer overhead exceeded 1% of any batch).
+   */
+  readonly pilot: boolean;
+  readonly latency: LatencyBudget;
+  readonly serialize: RepeatBudget;
+  readonly restore: RepeatBudget;
+  /** Sweep points are measured more briefly. */
+  readonly sweepLatency: LatencyBudget;
+  readonly sweepRepeat: RepeatBudget;
+  readonly sweeps: SweepPlan;
+  /** benny (benchmark.js) settings for --cross-check. */
+  readonly crossCheck: { readonly minSamples: number; readonly maxTimeS: number };
+}
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  smoke: {
+    name: 'smoke',
+    repetitions: 1,
+    jobs: 2,
+    pilot: false,
+    latency: { targetFolios: 5e3, minPasses: 1, maxPasses: 2, maxMs: 40, warmupBatches: 4 },
+    serialize: { samples: 5, minSamples: 3, maxMs: 5, warmupSamples: 1, warmupMs: 0 },
+    restore: { samples: 3, minSamples: 2, maxMs: 10, warmupSamples: 0, warmupMs: 0 },
+    sweepLatency: { targetFolios: 2e3, minPasses: 1, maxPasses: 1, maxMs: 20, warmupBatches: 2 },
+    sweepRepeat: { samples: 2, minSamples: 2, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
+    sweeps: { folios: [1e3, 4e3], foliosRam: 1 * GiB, ram: [1 * GiB, 4 * GiB], ramFolios: 1e3 },
+    crossCheck: { minSamples: 5, maxTimeS: 0.5 },
+  },
+  default: {
+    name: 'default',
+    repetitions: 2,
+    jobs: 1,
+    pilot: true,
+    latency: { targetFolios: 3e5, minPasses: 2, maxPasses: 100, maxMs: 250, warmupBatches: 64 },
+    serialize: { samples: 30, minSamples: 5, maxMs: 60, warmupSamples: 2, warmupMs: 5 },
+    restore: { samples: 20, minSamples: 3, maxMs: 120, warmupSamples: 1, warmupMs: 5 },
+    sweepLatency: { targetFolios: 2e5, minPasses: 1, maxPasses: 20, maxMs: 200, warmupBatches: 32 },
+    sweepRepeat: { samples: 10, minSamples: 3, maxMs: 80, warmupSamples: 1, warmupMs: 5 },
+    sweeps: { folios: [1e3, 1e4, 1e5], foliosRam: 64 * GiB, ram: [1 * GiB, 64 * GiB, 4 * TiB], ramFolios: 1e4 },
+    crossCheck: { minSamples: 10, maxTimeS: 1 },
+  },
+  full: {
+    name: 'full',
+    repetitions: 3,
+    jobs: 1,
+    pilot: true,
+    latency: { targetFolios: 2e6, minPasses: 2, maxPasses: 300, maxMs: 1000, warmupBatches: 128 },
+    serialize: { samples: 50, minSamples: 10, maxMs: 300, warmupSamples: 3, warmupMs: 20 },
+    restore: { samples: 30, minSamples: 3, maxMs: 600, warmupSamples: 1, warmupMs: 20 },
+    sweepLatency: { targetFolios: 1e6, minPasses: 1, maxPasses: 30, maxMs: 1000, warmupBatches: 64 },
+    sweepRepeat: { samples: 10, minSamples: 3, maxMs: 400, warmupSamples: 1, warmupMs: 5 },
+    sweeps: {
+      folios: [1e3, 1e4, 1e5, 1e6, 1e7],
+      foliosRam: 256 * GiB,
+      ram: [1 * GiB, 16 * GiB, 256 * GiB, 4 * TiB, 16 * TiB],
+      ramFolios: 1e4,
+    },
+    crossCheck: { minSamples: 20, maxTimeS: 3 },
+  },
+};
+
+export function isProfileName(s: string): s is ProfileName {
+  return (PROFILE_NAMES as readonly string[]).includes(s);
+}

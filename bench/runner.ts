@@ -1,0 +1,339 @@
+/**
+ * The run: plan the jobs, start each in a fresh process (at most `jobs` at
+ * once), write the job's raw output, results.json and summary.csv (all
+ * atomically) as each job finishes, report progress, and at the end print
+ * the per-scenario tables and write the HTML report.
+ *
+ * Jobs run one at a time by default: on a 2-core machine a second job
+ * shares the caches, the memory bandwidth and the cores that V8's
+ * concurrent compiler and GC threads use, which makes every number noisier;
+ * the smoke profile (whose numbers nobody reads) runs two at a time.
+ *
+ * An interrupted run keeps every finished job; `--resume <dir>` re-plans
+ * the same jobs from the run's own options and runs only the missing ones.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Machine } from '../src/ram/machine.ts';
+import { assembleResults, type RunFrame } from '../src/results/assemble.ts';
+import { machineContext } from '../src/results/context.ts';
+import { packageVersion } from '../src/results/versions.ts';
+import { summaryRows, toCsv } from '../src/results/csv.ts';
+import { RESULTS_FILE, ResultsError, SUMMARY_FILE, readJobOutputs, readResults, writeAtomic, writeJobOutput, writeResults } from '../src/results/io.ts';
+import { JobOutput } from '../src/results/job.ts';
+import type { JobSpec } from '../src/results/job.ts';
+import type { Results } from '../src/results/schema.ts';
+import { isKhoError } from '../src/tracker/errors.ts';
+import { structureSpec } from '../structures/index.ts';
+import { type BenchOptions, UsageError } from './cli.ts';
+import { type JobLauncher, prepareLauncher } from './jobs/bundle.ts';
+import { scenarioSeed } from './jobs/seeds.ts';
+import { type RunningJob, launchJob } from './jobs/launch.ts';
+import { type RunPlan, jobWeight, planJobs } from './plan.ts';
+import { PROFILES, type ProfileName, isProfileName } from './profiles.ts';
+import { createProgress } from './progress.ts';
+import { SCENARIOS, type ScenarioId } from './scenarios.ts';
+import { summaryTables } from './table.ts';
+import { formatBytes } from './placement.ts';
+
+export interface RunIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+  readonly tty: boolean;
+}
+
+const defaultIo: RunIo = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  // The bar goes to stderr (cli-progress's default), so a bar only when stderr is a terminal.
+  tty: Boolean(process.stderr.isTTY),
+};
+
+/** reports/<yyyymmdd-hhmmss>-<profile>, under the current directory. */
+export function defaultRunDir(profile: ProfileName, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  return resolve('reports', `${stamp}-${profile}`);
+}
+
+/** Which requested structures can be measured; the others with the reason. */
+export function availableStructures(ids: readonly string[]): { ok: string[]; skipped: { structure: string; reason: string }[] } {
+  const ok: string[] = [];
+  const skipped: { structure: string; reason: string }[] = [];
+  for (const id of ids) {
+    try {
+      structureSpec(id).create(Machine.ofSize(2 ** 30));
+      ok.push(id);
+    } catch (e) {
+      const reason = isKhoError(e, 'ENOEXEC') ? 'not implemented yet' : e instanceof Error ? e.message : String(e);
+      skipped.push({ structure: id, reason });
+    }
+  }
+  return { ok, skipped };
+}
+
+interface Session {
+  readonly dir: string;
+  readonly plan: RunPlan;
+  readonly frame: RunFrame;
+  readonly specs: readonly JobSpec[];
+  readonly jobs: number;
+  readonly priorSeconds: number;
+}
+
+function newSession(opts: BenchOptions, io: RunIo): Session {
+  const dir = resolve(opts.out ?? defaultRunDir(opts.profile));
+  if (existsSync(join(dir, RESULTS_FILE))) {
+    throw new UsageError(`${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
+  }
+  const { ok, skipped } = availableStructures(opts.structures);
+  for (const s of skipped) io.err(`note: skipping ${s.structure}: ${s.reason}\n`);
+  if (ok.length === 0) throw new UsageError(`none of the requested structures can be measured (${skipped.map((s) => s.structure).join(', ')})`);
+  const profile = PROFILES[opts.profile];
+  const plan: RunPlan = {
+    profile: opts.profile,
+    seed: opts.seed,
+    structures: ok,
+    scenarios: opts.scenarios,
+    repetitions: profile.repetitions,
+    sweeps: opts.sweeps,
+    crossCheck: opts.crossCheck,
+  };
+  const jobs = opts.jobs ?? profile.jobs;
+  const specs = planJobs(plan);
+  const context = machineContext(opts.profile, opts.seed);
+  const frame: RunFrame = {
+    context: {
+      ...context,
+      seeds: Object.fromEntries(plan.scenarios.map((s) => [s, scenarioSeed(plan.seed, s)])),
+      runner: { jobs, launcher: 'pending', repetitions: plan.repetitions, tinybench: packageVersion('tinybench') ?? '?', benny: plan.crossCheck ? packageVersion('benny') : undefined },
+    },
+    scenarios: plan.scenarios.map((id) => ({
+      id,
+      description: SCENARIOS[id as ScenarioId].description(plan.profile),
+      ramBytes: SCENARIOS[id as ScenarioId].ramBytes(plan.profile),
+      seed: scenarioSeed(plan.seed, id),
+    })),
+    complete: false,
+    plan: { ...plan, structures: [...plan.structures], scenarios: [...plan.scenarios], jobs, totalJobs: specs.length, doneJobs: 0 },
+    skipped,
+    failures: [],
+  };
+  return { dir, plan, frame, specs, jobs, priorSeconds: 0 };
+}
+
+function resumeSession(opts: BenchOptions): Session {
+  const dir = resolve(opts.resume!);
+  let results: Results;
+  try {
+    results = readResults(join(dir, RESULTS_FILE));
+  } catch (e) {
+    throw new UsageError(`cannot resume: ${e instanceof ResultsError ? e.message : String(e)}`);
+  }
+  const stored = results.plan;
+  if (!stored) throw new UsageError(`cannot resume: ${dir} was not written by the benchmark runner (no plan)`);
+  if (!isProfileName(results.context.profile)) throw new UsageError(`cannot resume: unknown profile ${results.context.profile}`);
+  const plan: RunPlan = {
+    profile: results.context.profile,
+    seed: results.context.seed,
+    structures: stored.structures,
+    scenarios: stored.scenarios,
+    repetitions: stored.repetitions,
+    sweeps: stored.sweeps,
+    crossCheck: stored.crossCheck,
+  };
+  const jobs = opts.jobs ?? stored.jobs;
+  const specs = planJobs(plan);
+  const { pairs: _p, sweeps: _s, fits: _f, schemaVersion: _v, ...frame } = results;
+  return {
+    dir,
+    plan,
+    frame: { ...frame, failures: [], plan: { ...stored, jobs } },
+    specs,
+    jobs,
+    priorSeconds: results.context.wallSeconds ?? 0,
+  };
+}
+
+function labelOf(spec: JobSpec): string {
+  return spec.kind === 'pair'
+    ? `${spec.structure} × ${spec.scenario}${spec.rep > 1 ? ` (rep ${spec.rep})` : ''}`
+    : `${spec.structure} × sweep point ${spec.folios} folios on ${formatBytes(spec.ramBytes)}`;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[s.length >> 1] : NaN;
+}
+
+/** Runs (or resumes) a benchmark; returns the exit code. Throws UsageError on bad input, before measuring anything. */
+export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promise<number> {
+  const session = opts.resume ? resumeSession(opts) : newSession(opts, io);
+  const { dir, specs } = session;
+  const started = Date.now();
+  const planned = new Set(specs.map((s) => s.id));
+  const outputs = new Map<string, JobOutput>();
+  for (const o of readJobOutputs(dir)) if (planned.has(o.id)) outputs.set(o.id, o);
+  const failures: NonNullable<Results['failures']> = [];
+  let launcherMode = session.frame.context.runner?.launcher ?? 'pending';
+
+  const frameNow = (): RunFrame => {
+    const all = [...outputs.values()];
+    const scenarios = session.frame.scenarios.map((s) => {
+      const any = all.find((o) => o.kind === 'pair' && o.scenario === s.id);
+      return any ? { ...s, folios: any.folios } : s;
+    });
+    return {
+      ...session.frame,
+      context: {
+        ...session.frame.context,
+        timer: all.length
+          ? { provider: 'hrtimeNow', callNs: median(all.map((o) => o.timer.callNs)), regionNs: median(all.map((o) => o.timer.regionNs)) }
+          : session.frame.context.timer,
+        runner: session.frame.context.runner && { ...session.frame.context.runner, jobs: session.jobs, launcher: launcherMode },
+        peakRssBytes: {
+          job: Math.max(0, session.frame.context.peakRssBytes?.job ?? 0, ...all.map((o) => o.maxRssBytes)),
+          runner: Math.max(session.frame.context.peakRssBytes?.runner ?? 0, process.resourceUsage().maxRSS * 1024),
+        },
+        wallSeconds: session.priorSeconds + (Date.now() - started) / 1000,
+      },
+      scenarios,
+      complete: outputs.size === specs.length,
+      plan: session.frame.plan && { ...session.frame.plan, totalJobs: specs.length, doneJobs: outputs.size },
+      failures,
+    };
+  };
+  /** Writes results.json and summary.csv; schema-checked on the last write (checking after every job costs the jobs CPU). */
+  const save = (final = false): Results => {
+    const results = assembleResults(frameNow(), [...outputs.values()]);
+    writeResults(dir, results, final);
+    writeAtomic(join(dir, SUMMARY_FILE), toCsv(summaryRows(results)));
+    return results;
+  };
+
+  save();
+  const todo = specs.filter((s) => !outputs.has(s.id));
+  io.out(
+    `kho-bench: ${session.plan.profile} profile, seed ${session.plan.seed}, ${session.plan.structures.length} structures × ` +
+      `${session.plan.scenarios.length} scenarios, ${specs.length} jobs` +
+      `${outputs.size ? ` (${outputs.size} already done)` : ''}, ${session.jobs} at a time\n  -> ${dir}\n`,
+  );
+
+  let launcher: JobLauncher | undefined;
+  let interrupted = false;
+  const running = new Set<RunningJob>();
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    for (const r of running) r.kill();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const totalWeight = specs.reduce((a, s) => a + jobWeight(s), 0);
+  const doneWeight = specs.filter((s) => outputs.has(s.id)).reduce((a, s) => a + jobWeight(s), 0);
+  const progress = createProgress(io.tty, specs.length, totalWeight, outputs.size, doneWeight);
+  try {
+    if (todo.length) {
+      launcher = await prepareLauncher();
+      launcherMode = launcher.mode;
+      if (launcher.mode === 'tsx') progress.note('note: esbuild unavailable, job processes start through tsx (slower start)');
+      await new Promise<void>((done) => {
+        const queue = [...todo];
+        const pump = () => {
+          while (!interrupted && running.size < session.jobs && queue.length) start(queue.shift()!);
+          if (running.size === 0 && (interrupted || queue.length === 0)) done();
+        };
+        const start = (spec: JobSpec) => {
+          const t0 = Date.now();
+          const job = launchJob(spec, launcher!);
+          running.add(job);
+          void job.done.then((outcome) => {
+            running.delete(job);
+            if (!interrupted) {
+              const seconds = (Date.now() - t0) / 1000;
+              let ok = false;
+              if (outcome.ok) {
+                const parsed = JobOutput.safeParse(outcome.output);
+                if (parsed.success) {
+                  outputs.set(spec.id, parsed.data);
+                  writeJobOutput(dir, parsed.data);
+                  ok = true;
+                } else {
+                  outcome = { ok: false, message: `malformed job output: ${parsed.error.issues[0]?.message}`, killed: false };
+                }
+              }
+              if (!outcome.ok) {
+                failures.push({
+                  job: spec.id,
+                  structure: spec.structure,
+                  scenario: spec.kind === 'pair' ? spec.scenario : `sweep-${spec.folios}-${spec.ramBytes}`,
+                  message: outcome.message,
+                });
+                progress.note(`FAILED ${labelOf(spec)}: ${outcome.message}`);
+              }
+              save();
+              progress.done(labelOf(spec), jobWeight(spec), seconds, ok);
+            }
+            pump();
+          });
+        };
+        pump();
+      });
+    }
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    launcher?.cleanup();
+  }
+  const results = save(true);
+  const resultsFile = join(dir, RESULTS_FILE);
+  if (interrupted) {
+    io.err(
+      `interrupted: ${outputs.size} of ${specs.length} jobs are in ${resultsFile}; continue with: npm run bench -- --resume ${dir}\n`,
+    );
+    return 130;
+  }
+  io.out(`\n${summaryTables(results)}\n`);
+  io.out(`results: ${resultsFile}\nsummary: ${join(dir, SUMMARY_FILE)}\n`);
+  if (opts.report) await writeReport(resultsFile, dir, io);
+  if (failures.length) {
+    io.err(`${failures.length} job(s) failed; see "failures" in ${resultsFile}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+/**
+ * Writes the HTML report through src/report (written separately) when it is
+ * there. The report writes its own files beside results.json; should it
+ * ever overwrite summary.csv, the runner's is put back (and the report's
+ * kept as decisions.csv).
+ */
+async function writeReport(resultsFile: string, dir: string, io: RunIo): Promise<void> {
+  const module = resolve('src', 'report', 'index.ts');
+  if (!existsSync(module)) {
+    io.out('report: skipped (src/report is not there yet)\n');
+    return;
+  }
+  const summary = join(dir, SUMMARY_FILE);
+  const ours = readFileSync(summary, 'utf8');
+  try {
+    const report = (await import(pathToFileURL(module).href)) as { writeRunReport?: (f: string) => Promise<string> };
+    if (typeof report.writeRunReport !== 'function') {
+      io.out('report: skipped (src/report/index.ts has no writeRunReport)\n');
+      return;
+    }
+    const html = await report.writeRunReport(resultsFile);
+    io.out(`report: ${html}\n`);
+  } catch (e) {
+    io.err(`report: not written: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
+  } finally {
+    const now = existsSync(summary) ? readFileSync(summary, 'utf8') : '';
+    if (now !== ours) {
+      if (now) writeAtomic(join(dir, 'decisions.csv'), now);
+      writeAtomic(summary, ours);
+    }
+  }
+}

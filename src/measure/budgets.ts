@@ -1,0 +1,26 @@
+/**
+ * How long measurements run. Profiles (bench/profiles.ts) fill these in.
+ */
+
+/** One latency measurement (preserve or unpreserve). */
+export interface LatencyBudget {
+  /** Timed folios to aim for; whole passes over the workload are run. */
+  readonly targetFolios: number;
+  readonly minPasses: number;
+  readonly maxPasses: number;
+  /** Fewer passes (down to minPasses) when their estimated wall time would exceed this. */
+  readonly maxMs: number;
+  /** Warm-up (a separate tinybench phase on its own fresh tracker): this many batches, fewer if they would take over maxMs / 4. */
+  readonly warmupBatches: number;
+}
+
+/** A repeatable measurement (finalize, restore). */
+export interface RepeatBudget {
+  /** Samples wanted... */
+  readonly samples: number;
+  /** ...but no more than fit in maxMs (by a pilot estimate), and never fewer than this. */
+  readonly minSamples: number;
+  readonly maxMs: number;
+  readonly warmupSamples: number;
+  readonly warmupMs: number;
+}

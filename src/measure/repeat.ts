@@ -1,0 +1,83 @@
+/**
+ * Timing of an operation that takes microseconds to seconds and can be run
+ * again on the same state: finalize (with abort between samples for the
+ * serializing trackers), and restore. tinybench runs it; when one call is
+ * short enough for the timer overhead to matter, a sample times `k` calls
+ * in a row (only for operations marked repeatable) and records the mean.
+ */
+import { Bench } from 'tinybench';
+import type { RepeatBudget } from './budgets.ts';
+import { type SampleSummary, summarize } from '../stats/summary.ts';
+import { BATCH_OVERHEAD_TARGET } from './timer.ts';
+
+const hr = process.hrtime.bigint;
+
+export interface RepeatOptions {
+  readonly budget: RepeatBudget;
+  /** Timer overhead per sample, ns. */
+  readonly regionNs: number;
+  /** Whether `fn` may be called several times in a row without the hooks between. */
+  readonly repeatable: boolean;
+  /** A known estimate of one call, ns (skips the pilot calls that size a batch). */
+  readonly estimateNs?: number;
+  /** Untimed, before each sample. */
+  readonly beforeEach?: () => void;
+  /** Untimed, after each sample. */
+  readonly afterEach?: () => void;
+}
+
+export interface RepeatResult {
+  /** ms per call, one sample per tinybench iteration. */
+  readonly summary: SampleSummary;
+  /** Calls timed together in one sample. */
+  readonly callsPerSample: number;
+  /** Timer overhead / median sample. */
+  readonly overheadFraction: number;
+}
+
+export function measureRepeat(name: string, fn: () => void, options: RepeatOptions): RepeatResult {
+  const { budget, regionNs } = options;
+  let k = 1;
+  // Pilot: a few calls timed here, not by tinybench, to size k and the sample count.
+  let best = options.estimateNs ?? Infinity;
+  for (let i = 0; i < (options.estimateNs === undefined ? 3 : 0); i++) {
+    options.beforeEach?.();
+    const t0 = hr();
+    fn();
+    best = Math.min(best, Number(hr() - t0));
+    options.afterEach?.();
+  }
+  if (options.repeatable) k = Math.max(1, Math.min(1 << 20, Math.ceil(regionNs / (BATCH_OVERHEAD_TARGET * Math.max(best, 1)))));
+  const estimateMs = (options.estimateNs ?? best) / 1e6;
+  const iterations = Math.max(budget.minSamples, Math.min(budget.samples, Math.floor(budget.maxMs / Math.max(estimateMs * k, 1e-6))));
+  const bench = new Bench({
+    name,
+    timestampProvider: 'hrtimeNow',
+    iterations,
+    time: 0,
+    warmup: budget.warmupSamples > 0,
+    warmupIterations: budget.warmupSamples,
+    warmupTime: budget.warmupMs,
+    retainSamples: true,
+    throws: true,
+  });
+  bench.add(
+    name,
+    () => {
+      const t0 = hr();
+      for (let i = 0; i < k; i++) fn();
+      const ms = Number(hr() - t0) / 1e6;
+      return { overriddenDuration: ms / k, overriddenIterationCost: ms };
+    },
+    // async declared, or tinybench would call the task once (outside the hooks) to see whether it returns a promise.
+    { async: false, beforeEach: options.beforeEach, afterEach: options.afterEach },
+  );
+  const [task] = bench.runSync();
+  const result = task.result;
+  if (result.state !== 'completed') {
+    throw result.state === 'errored' ? result.error : new Error(`tinybench task ended ${result.state}`);
+  }
+  const summary = summarize(result.latency.samples ?? []);
+  const medianMs = summary.sketch[summary.sketch.length >> 1];
+  return { summary, callsPerSample: k, overheadFraction: regionNs / (medianMs * 1e6 * k) };
+}

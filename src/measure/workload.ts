@@ -1,0 +1,93 @@
+/**
+ * A workload: what a scenario asks a tracker to do, as flat typed arrays
+ * (no objects per folio, no BigInt), so that replaying it costs the tracker
+ * calls and little else.
+ *
+ * A workload is a list of phases run in order on a fresh tracker:
+ *   `build`    the operations whose end state is handed over at kexec;
+ *   `teardown` operations run after the build only to time unpreserve
+ *              (they are never part of the hand-over).
+ *
+ * A phase is one kind of operation over parallel arrays:
+ *   preserve    a[i] = phys, b[i] = order
+ *   unpreserve  a[i] = phys, b[i] = order
+ *   range       a[i] = phys, b[i] = size in bytes (preserveRange, the greedy
+ *               split); folios[i] = folios the split yields
+ */
+import type { Bank } from '../ram/phys-mem.ts';
+
+export type OpKind = 'preserve' | 'unpreserve' | 'range';
+
+export interface Phase {
+  readonly kind: OpKind;
+  readonly a: Float64Array;
+  readonly b: Float64Array;
+  /** Folios per operation; absent when every operation is one folio. */
+  readonly folios?: Uint32Array;
+}
+
+/** The live set at hand-over, for checking a restore. */
+export interface LiveSet {
+  /** Folios preserved at hand-over. */
+  readonly folios: number;
+  /** Bytes they cover. */
+  readonly bytes: number;
+  /** Order-independent fingerprint of the set of (phys, order) (see folioHash). */
+  readonly hash: number;
+}
+
+export interface Workload {
+  readonly banks: readonly Bank[];
+  readonly heapSize?: number;
+  readonly build: readonly Phase[];
+  readonly teardown: readonly Phase[];
+  readonly live: LiveSet;
+}
+
+/** Operations in a phase. */
+export function phaseOps(p: Phase): number {
+  return p.a.length;
+}
+
+/** Folios a phase touches. */
+export function phaseFolios(p: Phase): number {
+  if (!p.folios) return p.a.length;
+  let n = 0;
+  for (let i = 0; i < p.folios.length; i++) n += p.folios[i];
+  return n;
+}
+
+/** Whether a phase is timed as a preserve (preserve and range) or as an unpreserve. */
+export function isPreserveKind(kind: OpKind): boolean {
+  return kind !== 'unpreserve';
+}
+
+/**
+ * A 32-bit mix of one folio, summed (mod 2^32) over a set: equal sets give
+ * equal sums whatever the order they are listed in.
+ */
+export function folioHash(phys: number, order: number): number {
+  let h = Math.imul((phys / 4096) >>> 0, 0x9e3779b1) ^ Math.imul(Math.floor(phys / 2 ** 44), 0x85ebca6b) ^ Math.imul(order + 1, 0xc2b2ae35);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  h = Math.imul(h ^ (h >>> 16), 0x45d9f3b);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** A FolioSink that counts and fingerprints what it is given (the bare walk's sink). */
+export class CheckSink {
+  folios = 0;
+  bytes = 0;
+  hash = 0;
+
+  add(phys: number, order: number): void {
+    this.folios++;
+    this.bytes += 4096 * 2 ** order;
+    this.hash = (this.hash + folioHash(phys, order)) >>> 0;
+  }
+
+  reset(): void {
+    this.folios = 0;
+    this.bytes = 0;
+    this.hash = 0;
+  }
+}
