@@ -7,19 +7,14 @@
 import { readFdt, writeFdt, type FdtNode, type FdtNodeSpec } from '../src/fdt/fdt.ts';
 import type { Handover } from '../src/kexec/kexec.ts';
 import { PAGE_SIZE, type RamImage } from '../src/ram/phys-mem.ts';
+import { Rng } from '../bench/rng.ts';
 
 export type Random = () => number;
 
-/** mulberry32: a small, seedable generator of uniform numbers in [0, 1). */
+/** A uniform source in [0, 1) from the suite's seeded generator. */
 export function seededRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.float();
 }
 
 const int = (rnd: Random, n: number) => Math.floor(rnd() * n);

@@ -7,8 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Folio } from '../src/kexec/kexec.ts';
 import { isKhoError } from '../src/tracker/errors.ts';
-import { STRUCTURE_IDS, type StructureId, type Tracker } from '../src/tracker/tracker.ts';
-import { keyList, newTracker, roundTrip } from './harness.ts';
+import { STRUCTURE_IDS, type StructureId } from '../src/tracker/tracker.ts';
+import { keyList, newTracker, preserveAll, roundTrip } from './harness.ts';
 
 const ids = (process.env.KHO_STRUCTURES?.split(',') ?? STRUCTURE_IDS) as StructureId[];
 
@@ -18,21 +18,6 @@ const WORKLOAD: Folio[] = [
   ...Array.from({ length: 19 }, (_, o) => ({ phys: 2 ** 51 + (o % 7) * 2 ** 30, order: o })),
   ...Array.from({ length: 70 }, (_, i) => ({ phys: 2 ** 52 - 16 * 2 ** 30 + i * 64 * 0x1000, order: 0 })),
 ];
-
-function preserveAll(tracker: Tracker, folios: readonly Folio[]): { kept: Folio[]; failed: number } {
-  const kept: Folio[] = [];
-  let failed = 0;
-  for (const f of folios) {
-    try {
-      tracker.preserve(f.phys, f.order);
-      kept.push(f);
-    } catch (e) {
-      expect(isKhoError(e, 'ENOMEM')).toBe(true);
-      failed++;
-    }
-  }
-  return { kept, failed };
-}
 
 describe.each(ids)('allocation failures: %s', (id) => {
   it('fails exactly the preserve that hits the failure, keeping everything else', () => {

@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { FolioList, handOver, restoreHandover, type Folio, type HandOverOptions } from '../src/kexec/kexec.ts';
 import { Machine } from '../src/ram/machine.ts';
+import { isKhoError } from '../src/tracker/errors.ts';
 import type { StructureId, Tracker } from '../src/tracker/tracker.ts';
 import { structureSpec } from '../structures/index.ts';
 
@@ -37,6 +38,22 @@ export function foliosOf(flat: Float64Array): Folio[] {
   const out: Folio[] = [];
   for (let i = 0; i < flat.length; i += 2) out.push({ phys: flat[i], order: flat[i + 1] });
   return out;
+}
+
+/** Preserves each folio; the ones refused with ENOMEM are counted, any other error is thrown. */
+export function preserveAll(tracker: Tracker, folios: readonly Folio[]): { kept: Folio[]; failed: number } {
+  const kept: Folio[] = [];
+  let failed = 0;
+  for (const f of folios) {
+    try {
+      tracker.preserve(f.phys, f.order);
+      kept.push(f);
+    } catch (e) {
+      if (!isKhoError(e, 'ENOMEM')) throw e;
+      failed++;
+    }
+  }
+  return { kept, failed };
 }
 
 /** Hands over and restores in-process; returns the restored folios. */

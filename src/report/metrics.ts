@@ -3,23 +3,14 @@
  * structures and scenarios are shown. Pure data, no rendering.
  */
 import type { Estimate, PairResult, Results } from '../results/schema.ts';
+import { SCENARIO_IDS } from '../../bench/scenarios.ts';
+import { STRUCTURE_IDS } from '../tracker/tracker.ts';
 
 export const GiB = 2 ** 30;
 
 /** The structures in the order of the suite (registry order); unknown ids follow, sorted. */
-export const KNOWN_STRUCTURES = ['flat-bitmap', 'xarray-6.16', 'xarray-6.18', 'ida', 'radix-rfc', 'radix'] as const;
-export const KNOWN_SCENARIOS = [
-  'vm-2m',
-  'hugetlb-1g',
-  'dense-4k',
-  'sparse-4k-16m',
-  'sparse-4k-128m',
-  'random-4k',
-  'mixed-test-kho',
-  'ranges',
-  'churn',
-  'high-mem',
-] as const;
+export const KNOWN_STRUCTURES = STRUCTURE_IDS;
+export const KNOWN_SCENARIOS = SCENARIO_IDS;
 
 /**
  * Structures that are measured as a reference but do not compete for
