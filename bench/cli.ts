@@ -6,10 +6,9 @@ import { parseArgs } from 'node:util';
 import { STRUCTURE_IDS } from '../src/tracker/tracker.ts';
 import { PROFILE_NAMES, type ProfileName, isProfileName } from './profiles.ts';
 import { SCENARIO_IDS, isScenarioId } from './scenarios.ts';
+import { UsageError } from '../src/cli/guard.ts';
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
+export { UsageError };
 
 export const DEFAULT_SEED = 1;
 

@@ -3,21 +3,13 @@
  * results, print a summary. See bench/cli.ts for the options and
  * bench/runner.ts for the run.
  */
-import { USAGE, UsageError, parseBenchArgs } from './cli.ts';
+import { runCli } from '../src/cli/guard.ts';
+import { USAGE, parseBenchArgs } from './cli.ts';
 import { runBench } from './runner.ts';
 
-try {
+await runCli('kho-bench', async () => {
   const options = parseBenchArgs(process.argv.slice(2));
-  if (options.help) {
-    process.stdout.write(`${USAGE}\n`);
-  } else {
-    process.exitCode = await runBench(options);
-  }
-} catch (e) {
-  if (e instanceof UsageError) {
-    process.stderr.write(`kho-bench: ${e.message}\n`);
-    process.exitCode = 2;
-  } else {
-    throw e;
-  }
-}
+  if (!options.help) return runBench(options);
+  process.stdout.write(`${USAGE}\n`);
+  return 0;
+});

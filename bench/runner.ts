@@ -12,9 +12,8 @@
  * An interrupted run keeps every finished job; `--resume <dir>` re-plans
  * the same jobs from the run's own options and runs only the missing ones.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Machine } from '../src/ram/machine.ts';
 import { assembleResults, type RunFrame } from '../src/results/assemble.ts';
 import { machineContext } from '../src/results/context.ts';
@@ -36,6 +35,7 @@ import { createProgress } from './progress.ts';
 import { SCENARIOS, type ScenarioId } from './scenarios.ts';
 import { summaryTables } from './table.ts';
 import { formatBytes } from './placement.ts';
+import { writeRunReport } from '../src/report/index.ts';
 
 export interface RunIo {
   readonly out: (s: string) => void;
@@ -297,7 +297,7 @@ export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promi
   }
   io.out(`\n${summaryTables(results)}\n`);
   io.out(`results: ${resultsFile}\nsummary: ${join(dir, SUMMARY_FILE)}\n`);
-  if (opts.report) await writeReport(resultsFile, dir, io);
+  if (opts.report) await writeReport(resultsFile, io);
   if (failures.length) {
     io.err(`${failures.length} job(s) failed; see "failures" in ${resultsFile}\n`);
     return 1;
@@ -306,34 +306,13 @@ export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promi
 }
 
 /**
- * Writes the HTML report through src/report (written separately) when it is
- * there. The report writes its own files beside results.json; should it
- * ever overwrite summary.csv, the runner's is put back (and the report's
- * kept as decisions.csv).
+ * Writes the HTML report. A report that fails is said in one line and
+ * loses nothing: the results are already on disk.
  */
-async function writeReport(resultsFile: string, dir: string, io: RunIo): Promise<void> {
-  const module = resolve('src', 'report', 'index.ts');
-  if (!existsSync(module)) {
-    io.out('report: skipped (src/report is not there yet)\n');
-    return;
-  }
-  const summary = join(dir, SUMMARY_FILE);
-  const ours = readFileSync(summary, 'utf8');
+async function writeReport(resultsFile: string, io: RunIo): Promise<void> {
   try {
-    const report = (await import(pathToFileURL(module).href)) as { writeRunReport?: (f: string) => Promise<string> };
-    if (typeof report.writeRunReport !== 'function') {
-      io.out('report: skipped (src/report/index.ts has no writeRunReport)\n');
-      return;
-    }
-    const html = await report.writeRunReport(resultsFile);
-    io.out(`report: ${html}\n`);
+    io.out(`report: ${await writeRunReport(resultsFile)}\n`);
   } catch (e) {
     io.err(`report: not written: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
-  } finally {
-    const now = existsSync(summary) ? readFileSync(summary, 'utf8') : '';
-    if (now !== ours) {
-      if (now) writeAtomic(join(dir, 'decisions.csv'), now);
-      writeAtomic(summary, ours);
-    }
   }
 }

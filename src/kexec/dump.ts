@@ -11,10 +11,11 @@
  *
  * Every other page of RAM is garbage to the reader, as to the next kernel.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../cli/guard.ts';
+import { writeAtomic } from '../results/io.ts';
 import { type Bank, PAGE_SIZE, type RamImage } from '../ram/phys-mem.ts';
 import { KhoError } from '../tracker/errors.ts';
 import { STRUCTURE_IDS } from '../tracker/tracker.ts';
@@ -36,7 +37,6 @@ const MachineFile = z.object({
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 export async function writeDump(dir: string, h: Handover): Promise<void> {
-  await mkdir(dir, { recursive: true });
   const banks = h.image.banks;
   const total = banks.reduce((s, b) => s + b.size, 0);
   const single = banks.length === 1 && banks[0].start === 0;
@@ -55,9 +55,9 @@ export async function writeDump(dir: string, h: Handover): Promise<void> {
     view.setUint32(r * RECORD + 4, Math.floor(pfn / 4294967296), true);
     if (i >= 0) img.set(h.image.data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), r * RECORD + 8);
   });
-  await atomicWrite(join(dir, 'fdt.dtb'), h.fdt);
-  await atomicWrite(join(dir, 'memory.img'), img);
-  await atomicWrite(join(dir, 'machine.json'), `${JSON.stringify(machine, null, 2)}\n`);
+  writeAtomic(join(dir, 'fdt.dtb'), h.fdt);
+  writeAtomic(join(dir, 'memory.img'), img);
+  writeAtomic(join(dir, 'machine.json'), `${JSON.stringify(machine, null, 2)}\n`);
 }
 
 export async function readDump(dir: string): Promise<Handover> {
@@ -100,11 +100,4 @@ function parseImage(img: Uint8Array, banks: Bank[]): RamImage {
     data.set(img.subarray(r * RECORD + 8, (r + 1) * RECORD), r * PAGE_SIZE);
   }
   return { banks, pfns, data, zeroPfns: new Float64Array(0) };
-}
-
-/** Writes via a temporary file and a rename, so a reader never sees half a file. */
-export async function atomicWrite(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
 }

@@ -17,7 +17,7 @@ export class ResultsError extends Error {
 }
 
 /** Writes `text` to `file` atomically (temp file + rename). */
-export function writeAtomic(file: string, text: string): void {
+export function writeAtomic(file: string, text: string | Uint8Array): void {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
   writeFileSync(tmp, text);
