@@ -22,6 +22,7 @@ import { runKho } from './harness.ts';
 
 const ids = (process.env.KHO_STRUCTURES?.split(',') ?? STRUCTURE_IDS) as StructureId[];
 const CASES = Number(process.env.KHO_FUZZ_CASES ?? 400);
+// The slowest structure (flat-bitmap, which scans whole bitmaps) takes about 3 ms a case.
 const GiB = 2 ** 30;
 const KINDS = Object.keys(CORRUPTIONS) as CorruptionKind[];
 
@@ -85,7 +86,7 @@ describe.each(ids)('corrupted hand-over: %s', (id) => {
     }
     console.log(`fuzz ${id}: ${CASES} corrupted images, outcomes ${JSON.stringify(tally)}`);
     expect(failures).toEqual([]);
-  });
+  }, 60_000 + CASES * 10);
 
   it('`kho restore` on a corrupted folder exits 0 or 2 with one line and prints only RAM', async () => {
     const { handover, machine } = sampleHandover(id);
