@@ -179,8 +179,13 @@ export interface Answer {
 
 const has = (results: Results, structure: string) => results.pairs.some((p) => p.structure === structure);
 
-function missingStructures(results: Results, needed: readonly string[]): string[] {
-  return needed.filter((s) => !has(results, s));
+/** Notes in `answer` which of the needed structures this run lacks; true when any is missing. */
+function lacksStructures(results: Results, answer: Answer, needed: readonly string[]): boolean {
+  const absent = needed.filter((s) => !has(results, s));
+  if (absent.length) {
+    answer.missing.push(`Cannot answer: ${absent.join(' and ')} ${absent.length > 1 ? 'were' : 'was'} not measured in this run.`);
+  }
+  return absent.length > 0;
 }
 
 function describeMissingScenarios(p: Pairwise): string[] {
@@ -232,11 +237,7 @@ export function answerSerialization(results: Results): Answer {
     sentences: [],
     missing: [],
   };
-  const absent = missingStructures(results, [serializing, stateless]);
-  if (absent.length) {
-    answer.missing.push(`Cannot answer: ${absent.join(' and ')} ${absent.length > 1 ? 'were' : 'was'} not measured in this run.`);
-    return answer;
-  }
+  if (lacksStructures(results, answer, [serializing, stateless])) return answer;
   const blackout = pairwise(results, serializing, stateless, 'blackoutMs');
   const serialize = pairwise(results, serializing, stateless, 'serializeMs');
   const restore = pairwise(results, serializing, stateless, 'restoreMs');
@@ -366,11 +367,7 @@ export function answerIda(results: Results): Answer {
     sentences: [],
     missing: [],
   };
-  const absent = missingStructures(results, [a, b]);
-  if (absent.length) {
-    answer.missing.push(`Cannot answer: ${absent.join(' and ')} ${absent.length > 1 ? 'were' : 'was'} not measured in this run.`);
-    return answer;
-  }
+  if (lacksStructures(results, answer, [a, b])) return answer;
   for (const m of metrics) {
     const p = pairwise(results, a, b, m);
     const s = metricSummary(p, b, a);
@@ -462,11 +459,7 @@ export function answerRfc(results: Results): Answer {
     sentences: [],
     missing: [],
   };
-  const absent = missingStructures(results, [a, b]);
-  if (absent.length) {
-    answer.missing.push(`Cannot answer: ${absent.join(' and ')} ${absent.length > 1 ? 'were' : 'was'} not measured in this run.`);
-    return answer;
-  }
+  if (lacksStructures(results, answer, [a, b])) return answer;
   for (const m of metrics) {
     const s = metricSummary(pairwise(results, a, b, m), b, a);
     if (s) answer.sentences.push(s);
@@ -493,11 +486,7 @@ export function answerLowerBound(results: Results): Answer {
     sentences: [],
     missing: [],
   };
-  const absent = missingStructures(results, [a, b]);
-  if (absent.length) {
-    answer.missing.push(`Cannot answer: ${absent.join(' and ')} ${absent.length > 1 ? 'were' : 'was'} not measured in this run.`);
-    return answer;
-  }
+  if (lacksStructures(results, answer, [a, b])) return answer;
   for (const m of ['preserveNsPerFolio', 'restoreMs'] as const) {
     const s = metricSummary(pairwise(results, a, b, m), b, a);
     if (s) answer.sentences.push(s);
