@@ -19,7 +19,7 @@ function handle(req: RestoreRequest): RestoreReply {
     const t1 = performance.now();
     const m = measureRestore(structure, mem, req.fdt, req.live, req.budget, req.regionNs, req.walk);
     const t2 = performance.now();
-    const touches = req.count ? countRestoreTouches(structure, mem, req.fdt) : undefined;
+    const touches = req.count ? countRestoreTouches(structure, req.image, req.fdt) : undefined;
     const t3 = performance.now();
     return {
       ok: true,

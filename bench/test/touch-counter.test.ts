@@ -1,25 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { Machine } from '../../src/ram/machine.ts';
 import { PhysMem } from '../../src/ram/phys-mem.ts';
-import { CountingPhysMem, TouchCounter } from '../../src/ram/touch-counter.ts';
+import { TouchCounter, TracedPhysMem } from '../../src/ram/traced-mem.ts';
 import { planBatches } from '../../src/measure/replay.ts';
 
 describe('touch counter', () => {
-  it('forwards every public PhysMem member (nothing falls through to the empty base)', () => {
-    const own = (proto: object) =>
-      Object.getOwnPropertyNames(proto).filter((n) => n !== 'constructor' && !n.startsWith('#'));
-    const base = own(PhysMem.prototype).filter((n) => {
-      // private TypeScript members are runtime-public: those the base calls on itself only.
-      const d = Object.getOwnPropertyDescriptor(PhysMem.prototype, n)!;
-      return !['lookup', 'slotOf', 'leafFor', 'backSlot', 'releaseSlot'].includes(n) && (d.value || d.get);
-    });
-    const counting = new Set(own(CountingPhysMem.prototype));
-    expect(base.filter((n) => !counting.has(n) && !['load64', 'store64'].includes(n))).toEqual([]);
+  it('sees every word method a walk can call (nothing falls through untraced)', () => {
+    const own = (proto: object) => Object.getOwnPropertyNames(proto).filter((n) => n !== 'constructor');
+    const hot = ['base', 'follow', 'followAddress', 'ld', 'st', 'ld64', 'st64', 'atomicOr', 'atomicAnd', 'atomicCas', 'zeroPage'];
+    expect(own(PhysMem.prototype)).toEqual(expect.arrayContaining(hot));
+    const traced = new Set(own(TracedPhysMem.prototype));
+    expect(hot.filter((n) => !traced.has(n))).toEqual([]);
   });
 
   it('counts distinct pages and 64-byte lines per operation', () => {
     const counter = new TouchCounter();
-    const mem = new CountingPhysMem(PhysMem.ofSize(2 ** 30), counter);
+    const mem = new TracedPhysMem([{ start: 0, size: 2 ** 30 }], counter);
     counter.begin();
     mem.store32(0x1000, 1);
     mem.store32(0x1004, 2);
@@ -39,10 +35,10 @@ describe('touch counter', () => {
     expect(counter.operations).toBe(2);
   });
 
-  it('builds a machine over the instrumented memory', () => {
+  it('builds a machine over the traced memory', () => {
     const counter = new TouchCounter();
-    const m = new Machine({ banks: [{ start: 0, size: 2 ** 30 }], mem: CountingPhysMem.factory(counter) });
-    expect(m.mem).toBeInstanceOf(CountingPhysMem);
+    const m = new Machine({ banks: [{ start: 0, size: 2 ** 30 }], mem: TracedPhysMem.factory(counter) });
+    expect(m.mem).toBeInstanceOf(TracedPhysMem);
     counter.begin();
     const pa = m.pages.alloc(m.pages.newOwner());
     m.mem.store64(pa, 42);

@@ -1,13 +1,13 @@
 /**
  * Counting mode: pages and 64-byte cache lines touched, per preserved folio
- * and per restored folio. An untimed run on a CountingPhysMem; the timed
+ * and per restored folio. An untimed run on a TracedPhysMem; the timed
  * runs never see that class (they run before it is first used, in the same
  * process, or in another isolate).
  */
 import { restoreFromMemory } from '../kexec/kexec.ts';
 import { Machine } from '../ram/machine.ts';
-import type { PhysMem } from '../ram/phys-mem.ts';
-import { CountingPhysMem, TouchCounter } from '../ram/touch-counter.ts';
+import type { RamImage } from '../ram/phys-mem.ts';
+import { TouchCounter, TracedPhysMem } from '../ram/traced-mem.ts';
 import type { StructureId } from '../tracker/tracker.ts';
 import type { TrackerFactory } from './replay.ts';
 import { CheckSink, type Workload } from './workload.ts';
@@ -40,7 +40,7 @@ export interface RestoreTouches {
  */
 export function countPreserveTouches(workload: Workload, create: TrackerFactory): PreserveTouches {
   const counter = new TouchCounter();
-  const machine = new Machine({ banks: workload.banks, heapSize: workload.heapSize, mem: CountingPhysMem.factory(counter) });
+  const machine = new Machine({ banks: workload.banks, heapSize: workload.heapSize, mem: TracedPhysMem.factory(counter) });
   const t = create(machine);
   const calls = workload.build.filter((p) => p.kind !== 'unpreserve').reduce((a, p) => a + p.a.length, 0);
   const stride = Math.max(1, Math.ceil(calls / MAX_COUNTED_CALLS));
@@ -69,12 +69,13 @@ export function countPreserveTouches(workload: Workload, create: TrackerFactory)
   return { pagesPerPreserve: pages / Math.max(1, folios), linesPerPreserve: lines / Math.max(1, folios), folios, stride };
 }
 
-/** Restores once through a counting view of `mem`. */
-export function countRestoreTouches(structure: StructureId, mem: PhysMem, fdt: Uint8Array): RestoreTouches {
+/** Restores once from `image` through a counting memory. */
+export function countRestoreTouches(structure: StructureId, image: RamImage, fdt: Uint8Array): RestoreTouches {
   const counter = new TouchCounter();
   const sink = new CheckSink();
+  const mem = TracedPhysMem.ofImage(image, counter);
   counter.begin();
-  restoreFromMemory(structure, new CountingPhysMem(mem, counter), fdt, sink);
+  restoreFromMemory(structure, mem, fdt, sink);
   counter.end();
   const folios = Math.max(1, sink.folios);
   return {

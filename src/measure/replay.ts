@@ -110,24 +110,18 @@ export interface ReplayOptions {
 
 /**
  * Makes host memory for `pages` pages resident in a fresh machine's PhysMem
- * before the tracker exists. PhysMem backs a page with host memory on its
- * first non-zero store, and allocating and first touching host memory costs
- * page faults (about 15 us each on the VM this suite was built on) that the
- * kernel, whose memory is already mapped, never pays. The top pages of the
- * kernel heap (where the page allocator hands out pages first) are written
- * and zeroed again: that leaves them unbacked and reading zero, and leaves
- * their host slots on PhysMem's free list, so that the tracker's first
- * store to any page takes a warm slot and costs a 4 KiB clear (as the
- * kernel's zeroed-page allocation does) and no fault. `pages` should be the
+ * before the tracker exists. PhysMem gives a page a host slot when it is
+ * allocated or first written, and first touching host memory (or growing
+ * the backing array) costs page faults and copies (a host page fault takes
+ * about 15 us on the VM this suite was built on) that the kernel, whose
+ * memory is already mapped, never pays. Reserving the slots leaves the
+ * tracker's first store to a page paying a 4 KiB clear, as the kernel's
+ * zeroed-page allocation does, and nothing else. `pages` should be the
  * pages the tracker will write (backed), not all it allocates: a flat
  * bitmap allocates gigabytes it never touches.
  */
 export function prefault(machine: Machine, pages: number): void {
-  const top = (machine.heap.start + machine.heap.size) / 4096;
-  const n = Math.min(pages, machine.heap.size / 4096);
-  const mem = machine.mem;
-  for (let i = 1; i <= n; i++) mem.store32((top - i) * 4096, 1);
-  for (let i = 1; i <= n; i++) mem.zeroPage(top - i);
+  machine.mem.reserve(pages);
 }
 
 function lastIndexOf(batches: readonly Batch[], preserve: boolean): number {

@@ -5,7 +5,7 @@
  *
  *   total  restore into a memblock-like reserved-region table (what the
  *          kernel does with each folio), the headline restore time;
- *   walk   the bare walk, into a sink that only counts and fingerprints.
+ *   walk   the bare walk, into a sink that only counts.
  *
  * Before timing, one restore is checked against the live set the old
  * kernel handed over: the number of folios, their bytes and an
@@ -18,7 +18,7 @@ import type { PhysMem } from '../ram/phys-mem.ts';
 import type { RestoreStats, StructureId } from '../tracker/tracker.ts';
 import type { RepeatBudget } from './budgets.ts';
 import { type RepeatResult, measureRepeat } from './repeat.ts';
-import { CheckSink, type LiveSet } from './workload.ts';
+import { CheckSink, CountSink, type LiveSet } from './workload.ts';
 
 export interface RestoreMeasurement {
   readonly total: RepeatResult;
@@ -83,7 +83,7 @@ export function measureRestore(
     },
     { budget, regionNs, repeatable: true, estimateNs: totalNs },
   );
-  const sink = new CheckSink();
+  const sink = new CountSink();
   const walk = walkToo
     ? measureRepeat(
         'walk',

@@ -15,6 +15,7 @@
  *               split); folios[i] = folios the split yields
  */
 import type { Bank } from '../ram/phys-mem.ts';
+import { FOLIO_BYTES } from '../tracker/tracker.ts';
 
 export type OpKind = 'preserve' | 'unpreserve' | 'range';
 
@@ -73,7 +74,7 @@ export function folioHash(phys: number, order: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** A FolioSink that counts and fingerprints what it is given (the bare walk's sink). */
+/** A FolioSink that counts and fingerprints what it is given (the check of a restore against the live set). */
 export class CheckSink {
   folios = 0;
   bytes = 0;
@@ -81,7 +82,7 @@ export class CheckSink {
 
   add(phys: number, order: number): void {
     this.folios++;
-    this.bytes += 4096 * 2 ** order;
+    this.bytes += FOLIO_BYTES[order];
     this.hash = (this.hash + folioHash(phys, order)) >>> 0;
   }
 
@@ -89,5 +90,21 @@ export class CheckSink {
     this.folios = 0;
     this.bytes = 0;
     this.hash = 0;
+  }
+}
+
+/** A FolioSink that only counts folios and bytes: the bare walk's sink, so that the walk is what is timed. */
+export class CountSink {
+  folios = 0;
+  bytes = 0;
+
+  add(_phys: number, order: number): void {
+    this.folios++;
+    this.bytes += FOLIO_BYTES[order];
+  }
+
+  reset(): void {
+    this.folios = 0;
+    this.bytes = 0;
   }
 }

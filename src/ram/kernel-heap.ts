@@ -145,7 +145,8 @@ export class SlabCache {
         throw e;
       }
       const mem = this.heap.machine.mem;
-      for (let off = 0; off < this.size; off += 4) mem.store32(pa + off, 0);
+      const first = mem.wbase(pa) + ((pa & 4095) >>> 2);
+      for (let i = first, end = first + (this.size >>> 2); i < end; i++) mem.st(i, 0);
     }
     this.heap.charge(this.size);
     return pa;

@@ -101,12 +101,16 @@ export class PageAllocator {
     return pfn * PAGE_SIZE;
   }
 
-  /** `n` physically contiguous zeroed pages (memblock_alloc-like); lowest address, or -1. */
+  /**
+   * `n` physically contiguous zeroed pages (memblock_alloc-like); lowest
+   * address, or -1. They get host memory only when written: a flat bitmap
+   * of a 16 TiB machine takes a gigabyte it mostly never touches.
+   */
   allocContiguous(n: number, ownerId: number): number {
     if (n > this.bump) return -1;
     this.bump -= n;
     this.owner.fill(ownerId, this.bump, this.bump + n);
-    for (let i = 0; i < n; i++) this.mem.zeroPage(this.basePfn + this.bump + i);
+    for (let i = 0; i < n; i++) this.mem.dropPage(this.basePfn + this.bump + i);
     return (this.basePfn + this.bump) * PAGE_SIZE;
   }
 

@@ -6,29 +6,45 @@
  * written hold bytes on the host: a 16 TiB machine costs host memory only
  * for what the trackers and the workload actually store.
  *
- * Backing store: written frames live in slots of large Uint32Array chunks
- * (SLOTS_PER_CHUNK frames each). A three-level directory maps a page frame
- * number (up to 40 bits) to its slot:
+ * Backing store: one Int32Array, `words`, of host slots of 1024 words (one
+ * page each). Slot s holds words [s << 10, (s + 1) << 10). Two slots are
+ * special: slot 0 is the kernel's static data (the trackers' lock words,
+ * see `allocStatic`), which no table maps, so 0 can mean "no slot" below;
+ * slot ZERO_SLOT is the zero page every unbacked page of the running kernel
+ * reads as, never written.
  *
- *   pfn bits 39:26  -> dirTop index   (JS array, 16384 entries)
- *   pfn bits 25:13  -> dirMid index   (JS array, 8192 entries)
- *   pfn bits 12:0   -> leaf index     (Int32Array(8192): slot + 1 when backed,
- *                                      0 unbacked, -1 a page known to be zero)
+ * Translation is per page, never per word: a walk asks once for the base of
+ * the page it is about to read (`base`, or `follow` for an address it just
+ * loaded from RAM as two int32 halves, or `wbase` to write) and then reads
+ * and writes words at
+ * base + word offset with plain int32 arithmetic (`ld`, `st`, `ld64`, ...).
+ * Two tables map a page frame to its slot:
  *
- * so one word access costs three array loads and no Map or BigInt. Words
- * are little-endian; a u64 is handled as two u32 halves and surfaces as a
- * JS number, which is exact for every value below 2^53 (all physical
- * addresses). Bitmaps are therefore manipulated through their u32 halves,
- * which gives the same bytes as the kernel's 64-bit bitops on a
- * little-endian machine.
+ *   the window  one contiguous region (the kernel heap, where every tracker
+ *               keeps its metadata), indexed from its top page down, since
+ *               the heap is handed out top-down: one Int32Array load.
+ *               winSlot[i] is the slot of the page (winEnd - 4096 (i + 1)).
+ *   the directory  every other page: pfn bits 39:26, 25:13, 12:0 through
+ *               two JS arrays and an Int32Array leaf (8192 entries).
+ *
+ * A table entry is the slot, or 0 for a page with no bytes. Every word is
+ * a signed int32 (a JS small integer: no heap numbers, no float64 on the
+ * hot path); a u64 is two words, little-endian, read as a JS number by
+ * `ld64` (exact below 2^53, which covers every physical address).
+ * Accesses must be naturally aligned; the hot path does not check.
  *
  * An unbacked frame reads as zero in the running kernel (it was allocated
  * zeroed, or never written), and as deterministic garbage in the next
- * kernel: memory that the hand-over did not carry has been reused by then.
+ * kernel: memory that the hand-over did not carry has been reused by then
+ * (such a page gets a slot holding its garbage on first read). A carried
+ * page that held only zeros maps to the zero page.
  *
- * Accesses must be naturally aligned; the hot path does not check. Stores
- * outside RAM throw (a tracker bug); loads outside RAM are the caller's
- * responsibility to prevent (see `contains`).
+ * Stores outside RAM throw (a tracker bug); loads outside RAM are the
+ * caller's responsibility to prevent (see `contains`).
+ *
+ * Subclasses (src/ram/traced-mem.ts) observe every access by overriding
+ * the word methods; the plain class is the only one the timed code sees,
+ * so its call sites stay monomorphic and V8 inlines them.
  */
 import { KhoError, hex } from '../tracker/errors.ts';
 
@@ -39,14 +55,32 @@ export const PAGE_WORDS32 = PAGE_SIZE / 4;
 export const PHYS_LIMIT = 2 ** 52;
 /** The largest machine this suite simulates: 16 TiB. */
 export const MAX_RAM = 2 ** 44;
+/**
+ * The most RAM banks a machine may have. Real machines have a handful (one
+ * per NUMA node and hole); the flat bitmap's descriptor page holds 24, and a
+ * bound keeps every per-bank scan trivially cheap.
+ */
+export const MAX_BANKS = 24;
 
-const SLOTS_PER_CHUNK = 256;
+const WORD_SHIFT = 10;
+/** Slot 0 holds the kernel's static data (locks of the trackers): in no table, never handed over. */
+const KERNEL_DATA_SLOT = 0;
+/** Where the kernel's static data sits, for observers (the kernel image's .bss, low in RAM on x86-64). */
+export const KERNEL_DATA_PA = 0x1000000;
+const ZERO_SLOT = 1;
+const FIRST_SLOT = 2;
 const LEAF_BITS = 13;
 const LEAF_SIZE = 1 << LEAF_BITS;
 const TOP_DIVISOR = 2 ** (2 * LEAF_BITS);
-const ZERO_PAGE = -1;
 const DIR_TOP_SIZE = 2 ** 40 / TOP_DIVISOR;
-const EMPTY_CHUNK = new Uint32Array(0);
+const TWO32 = 4294967296;
+/** Exact inverses of powers of two: a multiplication where a division would cost ~15 cycles. */
+export const INV_PAGE_SIZE = 2 ** -12;
+export const INV_TWO32 = 2 ** -32;
+/** Host slots at most: word indices stay below 2^31 (8 GiB of written pages). */
+const MAX_SLOTS = 2 ** 21 - 1;
+/** The largest window (the kernel heap is at most 64 GiB). */
+const MAX_WINDOW = 64 * 2 ** 30;
 
 export interface Bank {
   /** Physical start address, page aligned. */
@@ -77,20 +111,47 @@ export class PhysMem {
   readonly banks: readonly Bank[];
   /** Total RAM in bytes. */
   readonly size: number;
-  private readonly dirTop: (Int32Array | undefined)[][] = new Array(DIR_TOP_SIZE).fill(undefined);
-  /** The last page frame looked up and where its words live (-1 base: not backed), a one-entry TLB. */
-  private lastPfn = -1;
-  private lastChunk: Uint32Array = EMPTY_CHUNK;
-  private lastBase = -1;
-  private readonly chunks: Uint32Array[] = [];
-  private readonly freeSlots: number[] = [];
-  private slotCount = 0;
+  /** Host words of every slot (see the block comment); replaced when it grows. */
+  words: Int32Array;
+  /** slotPfn[s]: the page frame slot s holds (-1 when free). */
+  private slotPfn: Float64Array;
+  private slotCount = FIRST_SLOT;
+  private freeSlots: Int32Array = new Int32Array(64);
+  private nrFree = 0;
+  private staticWords = 0;
+  /** The carried zero pages of the image this memory was rebuilt from (all share ZERO_SLOT), ascending. */
+  private carriedZero: Float64Array = new Float64Array(0);
   private readonly garbage: boolean;
+  /** The window: pages [winEnd - winBytes, winEnd), slot of the i-th page from the top in winSlot[i]. */
+  private winEnd = 0;
+  private winBytes = 0;
+  private winSlot: Int32Array = new Int32Array(0);
+  /** The window's end page frame modulo 2^32, and address bits 44..51 of its top page (see follow). */
+  private winEndPfnLo = 0;
+  private winHi44 = 0;
+  private readonly dirTop: (Int32Array | undefined)[][] = [];
+  /** One bank from `lowest` to `highest`: contains() needs two compares. */
+  private readonly lowest: number;
+  private readonly highest: number;
+  private readonly oneBank: boolean;
 
   constructor(banks: readonly Bank[], unbacked: UnbackedPolicy = 'zero') {
     this.banks = validateBanks(banks);
     this.size = this.banks.reduce((s, b) => s + b.size, 0);
     this.garbage = unbacked === 'garbage';
+    this.lowest = this.banks[0].start;
+    const last = this.banks[this.banks.length - 1];
+    this.highest = last.start + last.size;
+    this.oneBank = this.banks.length === 1;
+    this.words = new Int32Array(64 << WORD_SHIFT);
+    this.slotPfn = new Float64Array(64).fill(-1);
+    this.slotPfn[KERNEL_DATA_SLOT] = KERNEL_DATA_PA / PAGE_SIZE;
+    // The kernel heap is the top of the highest bank (at most 64 GiB, see machine.ts): the window covers it.
+    this.winEnd = this.highest;
+    this.winBytes = Math.min(last.size, MAX_WINDOW);
+    this.winSlot = new Int32Array(Math.min(1024, this.winBytes / PAGE_SIZE));
+    this.winEndPfnLo = (this.winEnd / PAGE_SIZE) | 0;
+    this.winHi44 = Math.floor((this.winEnd - 1) / 2 ** 44);
   }
 
   /** A machine of one bank starting at physical address 0. */
@@ -99,171 +160,404 @@ export class PhysMem {
   }
 
   /** The next kernel's view: only the image's pages hold bytes, the rest is garbage. */
-  static fromImage(image: RamImage): PhysMem {
-    const mem = new PhysMem(image.banks, 'garbage');
-    for (const pfn of image.zeroPfns) mem.leafFor(pfn)[pfn & (LEAF_SIZE - 1)] = ZERO_PAGE;
-    const words = new Uint32Array(image.data.buffer, image.data.byteOffset, image.data.byteLength >>> 2);
-    for (let i = 0; i < image.pfns.length; i++) {
-      const slot = mem.backSlot(image.pfns[i], false);
-      mem.chunks[Math.floor(slot / SLOTS_PER_CHUNK)].set(
-        words.subarray(i * PAGE_WORDS32, (i + 1) * PAGE_WORDS32),
-        (slot % SLOTS_PER_CHUNK) * PAGE_WORDS32,
-      );
-    }
+  static fromImage(image: RamImage, make: (banks: readonly Bank[], unbacked: UnbackedPolicy) => PhysMem = plainMem): PhysMem {
+    const mem = make(image.banks, 'garbage');
+    mem.loadImage(image);
     return mem;
+  }
+
+  /** Maps the carried pages of `image` (a fresh next-kernel memory). */
+  protected loadImage(image: RamImage): void {
+    for (const pfn of image.zeroPfns) this.mapSlot(pfn, ZERO_SLOT);
+    this.carriedZero = image.zeroPfns;
+    this.reserve(image.pfns.length);
+    const src = new Int32Array(image.data.buffer, image.data.byteOffset, image.data.byteLength >>> 2);
+    for (let i = 0; i < image.pfns.length; i++) {
+      const slot = this.newSlot(image.pfns[i]);
+      this.words.set(src.subarray(i << WORD_SHIFT, (i + 1) << WORD_SHIFT), slot << WORD_SHIFT);
+    }
   }
 
   /** The highest physical address + 1. */
   get end(): number {
-    const last = this.banks[this.banks.length - 1];
-    return last.start + last.size;
+    return this.highest;
   }
 
   /** Whether [pa, pa + len) lies inside one RAM bank. */
   contains(pa: number, len = 1): boolean {
-    for (const b of this.banks) {
-      if (pa >= b.start && pa + len <= b.start + b.size) return true;
+    if (this.oneBank) return pa >= this.lowest && pa + len <= this.highest;
+    const banks = this.banks;
+    let lo = 0;
+    let hi = banks.length - 1;
+    // The last bank starting at or below pa.
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (banks[mid].start <= pa) lo = mid;
+      else hi = mid - 1;
     }
-    return false;
+    const b = banks[lo];
+    return pa >= b.start && pa + len <= b.start + b.size;
   }
 
+  // -------------------------------------------------------------------------
+  // The hot path: page bases and word accesses.
+
+  /** Word index of the first word of the page holding `pa`, to read it. */
+  base(pa: number): number {
+    const d = this.winEnd - pa;
+    if (d > 0 && d <= this.winBytes) {
+      const i = ((d - 1) * INV_PAGE_SIZE) | 0;
+      if (i < this.winSlot.length) {
+        const s = this.winSlot[i];
+        if (s !== 0) return s << WORD_SHIFT;
+      }
+    }
+    return this.baseSlow(pa, false);
+  }
+
+  /**
+   * base() of the address hi:lo (its two 32-bit halves) just loaded from
+   * RAM: a child pointer, so a dependent access to an observer. The window
+   * check is int32 arithmetic only: the page index from the top is taken
+   * modulo 2^32 pages, which is exact for every page of the window (at most
+   * 2^24), and the address bits 44..51 rule out the aliases 16 TiB apart.
+   */
+  follow(lo: number, hi: number): number {
+    const i = (this.winEndPfnLo - 1 - ((hi << 20) | (lo >>> 12))) | 0;
+    if (i >>> 0 < this.winSlot.length && hi >>> 12 === this.winHi44) {
+      const s = this.winSlot[i];
+      if (s !== 0) return s << WORD_SHIFT;
+    }
+    return this.baseSlow((lo >>> 0) + (hi >>> 0) * TWO32, false);
+  }
+
+  /** follow() of an address already held as a number (a pointer the next kernel has validated). */
+  followAddress(pa: number): number {
+    return this.base(pa);
+  }
+
+  /** Word index of the first word of the page holding `pa`, to write it (backing the page first if need be). */
+  wbase(pa: number): number {
+    const d = this.winEnd - pa;
+    if (d > 0 && d <= this.winBytes) {
+      const i = ((d - 1) * INV_PAGE_SIZE) | 0;
+      if (i < this.winSlot.length) {
+        const s = this.winSlot[i];
+        if (s > ZERO_SLOT) return s << WORD_SHIFT;
+      }
+    }
+    return this.baseSlow(pa, true);
+  }
+
+  /** The int32 word at word index i. */
+  ld(i: number): number {
+    return this.words[i];
+  }
+
+  st(i: number, v: number): void {
+    this.words[i] = v;
+  }
+
+  /** The u64 at word index i (even), as a number: exact below 2^53, at least 2^53 above. */
+  ld64(i: number): number {
+    const w = this.words;
+    return (w[i] >>> 0) + (w[i + 1] >>> 0) * TWO32;
+  }
+
+  /** Stores a non-negative integer below 2^53 as a little-endian u64 at word index i (even). */
+  st64(i: number, v: number): void {
+    const w = this.words;
+    w[i] = v | 0;
+    w[i + 1] = (v * INV_TWO32) | 0;
+  }
+
+  /** Atomic OR into the word at i (the kernel's set_bit: a lock-prefixed read-modify-write). */
+  atomicOr(i: number, mask: number): void {
+    Atomics.or(this.words, i, mask);
+  }
+
+  /** Atomic AND of the word at i (clear_bit). */
+  atomicAnd(i: number, mask: number): void {
+    Atomics.and(this.words, i, mask);
+  }
+
+  /** Atomic compare-and-exchange of the word at i (a mutex's fast path); returns the old value. */
+  atomicCas(i: number, expected: number, value: number): number {
+    return Atomics.compareExchange(this.words, i, expected, value);
+  }
+
+  /**
+   * `n` words of the kernel's static data (a tracker's mutex, say), zeroed:
+   * kernel memory outside every tracker's heap, never handed over. Returns
+   * the word index of the first.
+   */
+  allocStatic(n: number): number {
+    if (this.staticWords + n > PAGE_WORDS32) throw new KhoError('ENOMEM', 'the kernel static data page is full');
+    const i = (KERNEL_DATA_SLOT << WORD_SHIFT) + this.staticWords;
+    this.staticWords += n;
+    return i;
+  }
+
+  // -------------------------------------------------------------------------
+  // Convenience accesses by address (tests, set-up, clients; not hot paths).
+
   load32(pa: number): number {
-    const pfn = Math.floor(pa / PAGE_SIZE);
-    if (pfn !== this.lastPfn) this.lookup(pfn);
-    if (this.lastBase >= 0) return this.lastChunk[this.lastBase + ((pa & 4095) >>> 2)];
-    return this.lastBase === ZERO_PAGE - 1 || !this.garbage ? 0 : garbageWord(pa);
+    return this.ld(this.base(pa) + ((pa & 4095) >>> 2)) >>> 0;
   }
 
   store32(pa: number, value: number): void {
-    const pfn = Math.floor(pa / PAGE_SIZE);
-    if (pfn !== this.lastPfn) this.lookup(pfn);
-    if (this.lastBase < 0) {
-      if (value === 0 && (!this.garbage || this.lastBase === ZERO_PAGE - 1)) return;
-      this.backSlot(pfn);
-      this.lookup(pfn);
-    }
-    this.lastChunk[this.lastBase + ((pa & 4095) >>> 2)] = value;
-  }
-
-  /** Fills the one-entry TLB for `pfn`. */
-  private lookup(pfn: number): void {
-    const slot = this.slotOf(pfn);
-    this.lastPfn = pfn;
-    if (slot < 0) {
-      this.lastChunk = EMPTY_CHUNK;
-      this.lastBase = slot;
-    } else {
-      this.lastChunk = this.chunks[(slot / SLOTS_PER_CHUNK) | 0];
-      this.lastBase = (slot % SLOTS_PER_CHUNK) * PAGE_WORDS32;
-    }
+    this.st(this.wbase(pa) + ((pa & 4095) >>> 2), value | 0);
   }
 
   /** A u64 as a number; exact below 2^53, approximate (but >= 2^53) above. */
   load64(pa: number): number {
-    return this.load32(pa) + this.load32(pa + 4) * 4294967296;
+    return this.ld64(this.base(pa) + ((pa & 4095) >>> 2));
   }
 
   /** Stores a non-negative integer below 2^53 as a little-endian u64. */
   store64(pa: number, value: number): void {
-    this.store32(pa, value >>> 0);
-    this.store32(pa + 4, Math.floor(value / 4294967296));
+    this.st64(this.wbase(pa) + ((pa & 4095) >>> 2), value);
   }
 
-  /** Zeroes one page frame (the kernel's zeroed page allocation). */
+  /**
+   * A zeroed page (the kernel's zeroed page allocation): backed at once and
+   * cleared, as the kernel's memset clears it.
+   */
   zeroPage(pfn: number): void {
     const slot = this.slotOf(pfn);
-    if (slot >= 0) this.releaseSlot(pfn, slot);
+    if (slot > ZERO_SLOT) this.words.fill(0, slot << WORD_SHIFT, (slot + 1) << WORD_SHIFT);
+    else if (this.contains(pfn * PAGE_SIZE, PAGE_SIZE)) this.newSlot(pfn);
+    else throwOutside(pfn * PAGE_SIZE);
   }
 
-  /** Whether the page frame holds bytes (was written since it was last zeroed). */
+  /** Returns a page to reading as zero (or garbage) and frees its host slot: contiguous allocations that are backed lazily. */
+  dropPage(pfn: number): void {
+    const slot = this.slotOf(pfn);
+    if (slot > ZERO_SLOT) {
+      this.mapSlot(pfn, 0);
+      this.slotPfn[slot] = -1;
+      this.pushFree(slot);
+    } else if (slot === ZERO_SLOT) {
+      this.mapSlot(pfn, 0);
+    }
+  }
+
+  /**
+   * The base of pa's page if the page holds bytes or was carried as a zero
+   * page, else -1; never gives a page a slot (the next kernel asking
+   * whether the image carried a page).
+   */
+  mappedBase(pa: number): number {
+    const slot = this.slotOf(Math.floor(pa / PAGE_SIZE));
+    return slot === 0 ? -1 : slot << WORD_SHIFT;
+  }
+
+  /** Whether a base is the shared zero page (then `zeroRank` tells carried zero pages apart). */
+  isZeroBase(base: number): boolean {
+    return base >>> WORD_SHIFT === ZERO_SLOT;
+  }
+
+  /** The host slot behind a base (a dense index of the backed pages). */
+  slotOfBase(base: number): number {
+    return base >>> WORD_SHIFT;
+  }
+
+  /** Host slots in use or free (an upper bound of slotOfBase + 1). */
+  get slots(): number {
+    return this.slotCount;
+  }
+
+  /** Rank of a carried zero page among the image's zero pages (-1 if it is not one). */
+  zeroRank(pfn: number): number {
+    const z = this.carriedZero;
+    let lo = 0;
+    let hi = z.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (z[mid] < pfn) lo = mid + 1;
+      else if (z[mid] > pfn) hi = mid - 1;
+      else return mid;
+    }
+    return -1;
+  }
+
+  /** Carried zero pages. */
+  get zeroPages(): number {
+    return this.carriedZero.length;
+  }
+
+  /** Whether the page frame holds bytes of its own. */
   isBacked(pfn: number): boolean {
-    return this.slotOf(pfn) >= 0;
+    return this.slotOf(pfn) > ZERO_SLOT;
+  }
+
+  /** Whether the page frame was carried or written (holds bytes, or was carried as a zero page). */
+  isMapped(pfn: number): boolean {
+    return this.slotOf(pfn) !== 0;
   }
 
   /** Host bytes used for page contents. */
   get backedBytes(): number {
-    return (this.slotCount - this.freeSlots.length) * PAGE_SIZE;
+    return (this.slotCount - FIRST_SLOT - this.nrFree) * PAGE_SIZE;
+  }
+
+  /**
+   * Makes room for `pages` more backed pages and touches the host memory,
+   * so that backing them later costs no host page fault and no copy (the
+   * kernel's memory is mapped already). Untimed set-up.
+   */
+  reserve(pages: number): void {
+    const need = this.slotCount + pages;
+    if (need > this.slotPfn.length) this.grow(need);
+    const w = this.words;
+    for (let i = this.slotCount << WORD_SHIFT; i < need << WORD_SHIFT; i += 1024) w[i] = 0;
   }
 
   /** Copies one page frame's bytes into `out` at `offset` (zero or garbage if unbacked). */
   readPage(pfn: number, out: Uint8Array, offset: number): void {
-    const slot = this.slotOf(pfn);
-    const dst = new Uint32Array(out.buffer, out.byteOffset + offset, PAGE_WORDS32);
-    if (slot >= 0) {
-      const base = (slot % SLOTS_PER_CHUNK) * PAGE_WORDS32;
-      dst.set(this.chunks[(slot / SLOTS_PER_CHUNK) | 0].subarray(base, base + PAGE_WORDS32));
-    } else if (this.garbage && slot !== ZERO_PAGE - 1) {
-      for (let i = 0; i < PAGE_WORDS32; i++) dst[i] = garbageWord(pfn * PAGE_SIZE + i * 4);
-    } else {
-      dst.fill(0);
-    }
+    const base = this.base(pfn * PAGE_SIZE);
+    new Int32Array(out.buffer, out.byteOffset + offset, PAGE_WORDS32).set(this.words.subarray(base, base + PAGE_WORDS32));
   }
 
   /** Every backed page frame, ascending. */
   backedPfns(): number[] {
     const out: number[] = [];
-    this.dirTop.forEach((mid, t) => {
-      mid?.forEach((leaf, m) => {
-        if (!leaf) return;
-        for (let i = 0; i < LEAF_SIZE; i++) if (leaf[i] > 0) out.push(t * TOP_DIVISOR + m * LEAF_SIZE + i);
-      });
-    });
-    return out;
+    for (let s = FIRST_SLOT; s < this.slotCount; s++) if (this.slotPfn[s] >= 0) out.push(this.slotPfn[s]);
+    return out.sort((a, b) => a - b);
+  }
+
+  /** The page frame a word index lies in (for observers of word accesses). */
+  pfnOfWord(i: number): number {
+    return this.slotPfn[i >>> WORD_SHIFT];
+  }
+
+  /** Whether the zero page still reads as zero (a write through a read base would break it): for tests. */
+  zeroPageIntact(): boolean {
+    const base = ZERO_SLOT << WORD_SHIFT;
+    for (let i = base; i < base + PAGE_WORDS32; i++) if (this.words[i] !== 0) return false;
+    return true;
   }
 
   /** An image of the given page frames (ascending), as the hand-over carries it. */
   image(pfns: readonly number[]): RamImage {
-    const backed = pfns.filter((pfn) => this.slotOf(pfn) >= 0);
-    const zero = pfns.filter((pfn) => this.slotOf(pfn) < 0);
-    const data = new Uint8Array(backed.length * PAGE_SIZE);
-    backed.forEach((pfn, i) => this.readPage(pfn, data, i * PAGE_SIZE));
-    return { banks: this.banks, pfns: Float64Array.from(backed), data, zeroPfns: Float64Array.from(zero) };
-  }
-
-  private slotOf(pfn: number): number {
-    const mid = this.dirTop[Math.floor(pfn / TOP_DIVISOR)];
-    if (mid === undefined) return -1;
-    const leaf = mid[(pfn >>> LEAF_BITS) & (LEAF_SIZE - 1)];
-    if (leaf === undefined) return -1;
-    return leaf[pfn & (LEAF_SIZE - 1)] - 1;
-  }
-
-  private leafFor(pfn: number): Int32Array {
-    if (!this.contains(pfn * PAGE_SIZE, PAGE_SIZE)) {
-      throw new KhoError('EINVAL', `store to ${hex(pfn * PAGE_SIZE)} outside RAM`);
+    const withBytes: number[] = [];
+    const zero: number[] = [];
+    for (const pfn of pfns) {
+      const slot = this.slotOf(pfn);
+      if (slot > ZERO_SLOT && !this.slotIsZero(slot)) withBytes.push(pfn);
+      else zero.push(pfn);
     }
-    const mid = (this.dirTop[Math.floor(pfn / TOP_DIVISOR)] ??= new Array(LEAF_SIZE).fill(undefined));
-    return (mid[(pfn >>> LEAF_BITS) & (LEAF_SIZE - 1)] ??= new Int32Array(LEAF_SIZE));
+    const data = new Uint8Array(withBytes.length * PAGE_SIZE);
+    withBytes.forEach((pfn, i) => this.readPage(pfn, data, i * PAGE_SIZE));
+    return { banks: this.banks, pfns: Float64Array.from(withBytes), data, zeroPfns: Float64Array.from(zero) };
   }
 
-  /** Gives the page frame a slot holding what it read as before (`fill`), or anything. */
-  private backSlot(pfn: number, fill = true): number {
-    const leaf = this.leafFor(pfn);
-    const wasZero = leaf[pfn & (LEAF_SIZE - 1)] === ZERO_PAGE;
-    let slot = this.freeSlots.pop();
-    if (slot === undefined) {
-      slot = this.slotCount++;
-      if (slot % SLOTS_PER_CHUNK === 0) this.chunks.push(new Uint32Array(SLOTS_PER_CHUNK * PAGE_WORDS32));
-    }
-    const chunk = this.chunks[Math.floor(slot / SLOTS_PER_CHUNK)];
-    const base = (slot % SLOTS_PER_CHUNK) * PAGE_WORDS32;
-    if (!fill) {
-      // The caller overwrites the whole page.
-    } else if (this.garbage && !wasZero) {
-      for (let i = 0; i < PAGE_WORDS32; i++) chunk[base + i] = garbageWord(pfn * PAGE_SIZE + i * 4);
+  // -------------------------------------------------------------------------
+  // Slots and tables.
+
+  private baseSlow(pa: number, write: boolean): number {
+    const pfn = Math.floor(pa / PAGE_SIZE);
+    const slot = this.slotOf(pfn);
+    if (slot > ZERO_SLOT || (slot === ZERO_SLOT && !write)) return slot << WORD_SHIFT;
+    if (slot === 0 && !write && !this.garbage) return ZERO_SLOT << WORD_SHIFT;
+    if (!this.contains(pfn * PAGE_SIZE, PAGE_SIZE)) throwOutside(pa);
+    // A page that gets bytes of its own: zero, or (the next kernel's uncarried pages) its garbage.
+    const fresh = this.newSlot(pfn);
+    if (slot === 0 && this.garbage) fillGarbage(this.words, fresh << WORD_SHIFT, pfn);
+    return fresh << WORD_SHIFT;
+  }
+
+  /** A zeroed slot for `pfn`, mapped. */
+  private newSlot(pfn: number): number {
+    let slot: number;
+    if (this.nrFree > 0) {
+      slot = this.freeSlots[--this.nrFree];
+      this.words.fill(0, slot << WORD_SHIFT, (slot + 1) << WORD_SHIFT);
     } else {
-      chunk.fill(0, base, base + PAGE_WORDS32);
+      if (this.slotCount >= this.slotPfn.length) this.grow(this.slotCount + 1);
+      slot = this.slotCount++;
     }
-    leaf[pfn & (LEAF_SIZE - 1)] = slot + 1;
-    this.lastPfn = -1;
+    this.slotPfn[slot] = pfn;
+    this.mapSlot(pfn, slot);
     return slot;
   }
 
-  private releaseSlot(pfn: number, slot: number): void {
-    this.lastPfn = -1;
-    this.dirTop[Math.floor(pfn / TOP_DIVISOR)][(pfn >>> LEAF_BITS) & (LEAF_SIZE - 1)]![pfn & (LEAF_SIZE - 1)] = 0;
-    this.freeSlots.push(slot);
+  private grow(slots: number): void {
+    let n = this.slotPfn.length;
+    while (n < slots) n *= 2;
+    if (n > MAX_SLOTS) {
+      if (slots > MAX_SLOTS) throw new KhoError('ENOMEM', 'simulated RAM holds more than 8 GiB of written pages');
+      n = MAX_SLOTS;
+    }
+    const words = new Int32Array(n * PAGE_WORDS32);
+    words.set(this.words);
+    this.words = words;
+    const pfns = new Float64Array(n).fill(-1);
+    pfns.set(this.slotPfn);
+    this.slotPfn = pfns;
   }
+
+  private pushFree(slot: number): void {
+    if (this.nrFree === this.freeSlots.length) {
+      const grown = new Int32Array(this.freeSlots.length * 2);
+      grown.set(this.freeSlots);
+      this.freeSlots = grown;
+    }
+    this.freeSlots[this.nrFree++] = slot;
+  }
+
+  private slotIsZero(slot: number): boolean {
+    const w = this.words;
+    for (let i = slot << WORD_SHIFT, end = i + PAGE_WORDS32; i < end; i++) if (w[i] !== 0) return false;
+    return true;
+  }
+
+  private winIndex(pfn: number): number {
+    const d = this.winEnd - pfn * PAGE_SIZE;
+    return d > 0 && d <= this.winBytes ? (d * INV_PAGE_SIZE - 1) | 0 : -1;
+  }
+
+  private slotOf(pfn: number): number {
+    const i = this.winIndex(pfn);
+    if (i >= 0) return i < this.winSlot.length ? this.winSlot[i] : 0;
+    const mid = this.dirTop[Math.floor(pfn / TOP_DIVISOR)];
+    if (mid === undefined) return 0;
+    const leaf = mid[(pfn >>> LEAF_BITS) & (LEAF_SIZE - 1)];
+    return leaf === undefined ? 0 : leaf[pfn & (LEAF_SIZE - 1)];
+  }
+
+  private mapSlot(pfn: number, slot: number): void {
+    const i = this.winIndex(pfn);
+    if (i >= 0) {
+      if (i >= this.winSlot.length) {
+        if (slot === 0) return;
+        let n = this.winSlot.length * 2;
+        while (n <= i) n *= 2;
+        const grown = new Int32Array(Math.min(n, this.winBytes / PAGE_SIZE));
+        grown.set(this.winSlot);
+        this.winSlot = grown;
+      }
+      this.winSlot[i] = slot;
+      return;
+    }
+    const t = Math.floor(pfn / TOP_DIVISOR);
+    if (t >= DIR_TOP_SIZE) throwOutside(pfn * PAGE_SIZE);
+    const mid = (this.dirTop[t] ??= new Array(LEAF_SIZE).fill(undefined));
+    const leaf = (mid[(pfn >>> LEAF_BITS) & (LEAF_SIZE - 1)] ??= new Int32Array(LEAF_SIZE));
+    leaf[pfn & (LEAF_SIZE - 1)] = slot;
+  }
+}
+
+function plainMem(banks: readonly Bank[], unbacked: UnbackedPolicy): PhysMem {
+  return new PhysMem(banks, unbacked);
+}
+
+function throwOutside(pa: number): never {
+  throw new KhoError('EINVAL', `store to ${hex(pa)} outside RAM`);
+}
+
+function fillGarbage(words: Int32Array, base: number, pfn: number): void {
+  for (let i = 0; i < PAGE_WORDS32; i++) words[base + i] = garbageWord(pfn * PAGE_SIZE + i * 4);
 }
 
 /** Deterministic, address-dependent junk that is never mistaken for a zeroed page. */
@@ -276,6 +570,7 @@ export function garbageWord(pa: number): number {
 
 function validateBanks(banks: readonly Bank[]): Bank[] {
   if (banks.length === 0) throw new KhoError('EINVAL', 'a machine needs at least one RAM bank');
+  if (banks.length > MAX_BANKS) throw new KhoError('EINVAL', `a machine has at most ${MAX_BANKS} RAM banks, not ${banks.length}`);
   const sorted = [...banks].sort((a, b) => a.start - b.start);
   let total = 0;
   let prevEnd = 0;

@@ -47,12 +47,12 @@
  * and shrinks the top while it holds only slot 0.
  */
 import { expectCompatible, getU64, u64Prop, type FdtNode, type FdtValue } from '../../src/fdt/fdt.ts';
-import type { RestoreWalk } from '../../src/kexec/restore-walk.ts';
+import { FROM_FDT, type RestoreWalk } from '../../src/kexec/restore-walk.ts';
 import type { SlabCache } from '../../src/ram/kernel-heap.ts';
 import type { Machine } from '../../src/ram/machine.ts';
-import { PAGE_SIZE, type PhysMem } from '../../src/ram/phys-mem.ts';
+import { INV_TWO32, PAGE_SIZE, type PhysMem } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
-import { MAX_ORDER, TrackerBase } from '../../src/tracker/tracker.ts';
+import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, TrackerBase } from '../../src/tracker/tracker.ts';
 import {
   NODE_SLOTS,
   XA_CHUNK_SHIFT,
@@ -60,8 +60,9 @@ import {
   XA_NODE_MIN,
   XA_NODE_SIZE,
   XArrayOps,
+  followEntry,
   levelsFor,
-  nodeShift,
+  wordOf,
 } from '../xarray/xarray.ts';
 
 export const IDA_COMPATIBLE = 'kho-ida-v1';
@@ -70,6 +71,7 @@ const NR_ORDERS = MAX_ORDER + 1;
 
 export const IDA_BITMAP_BITS = 1024;
 export const IDA_CHUNK_SIZE = 128;
+const INV_IDA_BITMAP_BITS = 1 / IDA_BITMAP_BITS;
 const IDA_WORDS32 = IDA_CHUNK_SIZE / 4;
 /** Bits an inline value entry holds: a u64 less its tag bit. */
 export const BITS_PER_XA_VALUE = 63;
@@ -93,33 +95,49 @@ export class IdaTracker extends TrackerBase {
   private readonly bitmaps: SlabCache;
   /** The bitmap allocated ahead of a change, so that a change never fails half done. */
   private spareBitmap = 0;
+  /** Word index of the root page. */
+  private readonly rootBase: number;
+  /** Word index of the IDA's xa_lock (a spinlock in kernel static data): every ida_alloc and ida_free takes it. */
+  private readonly lock: number;
 
   constructor(machine: Machine) {
     super(machine);
     this.root = this.heap.allocPage();
+    this.rootBase = this.mem.base(this.root);
     this.xa = new XArrayOps(this.mem, this.heap.slab(XA_NODE_SIZE), 0);
     this.bitmaps = this.heap.slab(IDA_CHUNK_SIZE);
+    this.lock = this.mem.allocStatic(1);
   }
 
   protected insert(phys: number, order: number): void {
     const mem = this.mem;
+    mem.atomicCas(this.lock, 0, 1);
+    try {
+      this.insertLocked(phys, order);
+    } finally {
+      mem.st(this.lock, 0);
+    }
+  }
+
+  private insertLocked(phys: number, order: number): void {
+    const mem = this.mem;
     const xa = this.xa;
-    const id = phys / (PAGE_SIZE * 2 ** order);
-    const xi = Math.floor(id / IDA_BITMAP_BITS);
-    const bit = id - xi * IDA_BITMAP_BITS;
+    const id = phys * INV_FOLIO_BYTES[order];
+    const xi = Math.floor(id * INV_IDA_BITMAP_BITS);
+    const bit = (id - xi * IDA_BITMAP_BITS) | 0;
     const head = this.root + 8 * order;
-    let slot = xa.lookup(head, xi);
+    let slot = xa.lookupAt(this.rootBase + 2 * order, xi);
     if (slot >= 0) {
       // The common case: the bitmap exists and gains the bit in place.
-      const lo = mem.load32(slot);
-      const hi = mem.load32(slot + 4);
+      const lo = mem.ld(slot);
+      const hi = mem.ld(slot + 1);
       if (lo & 1) {
         if (bit < BITS_PER_XA_VALUE) {
           setValueBit(mem, slot, lo, hi, bit);
           return;
         }
       } else if ((lo | hi) !== 0) {
-        setBitmapBit(mem, lo + hi * TWO32, bit);
+        setBitmapBit(mem, followEntry(mem, lo, hi), bit);
         return;
       }
     }
@@ -142,15 +160,25 @@ export class IdaTracker extends TrackerBase {
 
   protected remove(phys: number, order: number): void {
     const mem = this.mem;
-    const id = phys / (PAGE_SIZE * 2 ** order);
-    const xi = Math.floor(id / IDA_BITMAP_BITS);
-    const bit = id - xi * IDA_BITMAP_BITS;
+    mem.atomicCas(this.lock, 0, 1);
+    try {
+      this.removeLocked(phys, order);
+    } finally {
+      mem.st(this.lock, 0);
+    }
+  }
+
+  private removeLocked(phys: number, order: number): void {
+    const mem = this.mem;
+    const id = phys * INV_FOLIO_BYTES[order];
+    const xi = Math.floor(id * INV_IDA_BITMAP_BITS);
+    const bit = (id - xi * IDA_BITMAP_BITS) | 0;
     const head = this.root + 8 * order;
-    const slot = this.xa.lookup(head, xi);
+    const slot = this.xa.lookupAt(this.rootBase + 2 * order, xi);
     if (slot < 0) return;
 
-    const lo = mem.load32(slot);
-    const hi = mem.load32(slot + 4);
+    const lo = mem.ld(slot);
+    const hi = mem.ld(slot + 1);
     if ((lo | hi) === 0) return;
     // ida_free: a bit that is not set is left alone (the kernel warns and returns).
     if (lo & 1) {
@@ -159,19 +187,20 @@ export class IdaTracker extends TrackerBase {
       const mask = bit < 31 ? 1 << (bit + 1) : 1 << (bit - 31);
       const half = bit < 31 ? lo : hi;
       if ((half & mask) === 0) return;
-      const rest = (half & ~mask) >>> 0;
+      const rest = half & ~mask;
       if (bit < 31 ? rest === 1 && hi === 0 : rest === 0 && lo === 1) this.xa.storeAt(head, slot, this.xa.slotNode, 0, 0);
-      else mem.store32(bit < 31 ? slot : slot + 4, rest);
+      else mem.st(bit < 31 ? slot : slot + 1, rest);
       return;
     }
     // A bitmap: clear the bit; free the bitmap once it is empty.
-    const bitmap = lo + hi * TWO32;
-    const word = bitmap + 4 * (bit >>> 5);
-    const w = mem.load32(word);
+    const bitmap = (lo >>> 0) + hi * TWO32;
+    const b = followEntry(mem, lo, hi);
+    const word = b + (bit >>> 5);
+    const w = mem.ld(word);
     const mask = 1 << (bit & 31);
     if ((w & mask) === 0) return;
-    mem.store32(word, (w & ~mask) >>> 0);
-    if (bitmapEmpty(mem, bitmap)) {
+    mem.st(word, w & ~mask);
+    if (bitmapEmpty(mem, b)) {
       this.bitmaps.free(bitmap);
       this.xa.storeAt(head, slot, this.xa.slotNode, 0, 0);
     }
@@ -182,23 +211,24 @@ export class IdaTracker extends TrackerBase {
   }
 
   /**
-   * Sets `bit` in the IDA bitmap at `slot` (inside `node`, or the head when
-   * node is 0), storing a new entry through the xarray (which keeps count
-   * and nr_values) when the slot is empty or a value must become a bitmap.
+   * Sets `bit` in the IDA bitmap at `slot` (a word index, inside `node`, or
+   * the head when node is 0), storing a new entry through the xarray (which
+   * keeps count and nr_values) when the slot is empty or a value must become
+   * a bitmap.
    */
   private setBit(head: number, slot: number, node: number, bit: number): void {
     const mem = this.mem;
-    const lo = mem.load32(slot);
-    const hi = mem.load32(slot + 4);
+    const lo = mem.ld(slot);
+    const hi = mem.ld(slot + 1);
     if ((lo | hi) === 0) {
       if (bit < BITS_PER_XA_VALUE) {
         // The value entry (1 << bit) << 1 | 1.
-        if (bit < 31) this.xa.storeAt(head, slot, node, ((1 << (bit + 1)) | 1) >>> 0, 0);
-        else this.xa.storeAt(head, slot, node, 1, (1 << (bit - 31)) >>> 0);
+        if (bit < 31) this.xa.storeAt(head, slot, node, (1 << (bit + 1)) | 1, 0);
+        else this.xa.storeAt(head, slot, node, 1, 1 << (bit - 31));
       } else {
         const bitmap = this.takeBitmap();
-        setBitmapBit(mem, bitmap, bit);
-        this.xa.storeAt(head, slot, node, bitmap >>> 0, Math.floor(bitmap / TWO32));
+        setBitmapBit(mem, wordOf(mem, bitmap), bit);
+        this.xa.storeAt(head, slot, node, bitmap | 0, (bitmap * INV_TWO32) | 0);
       }
     } else if (lo & 1) {
       if (bit < BITS_PER_XA_VALUE) {
@@ -206,13 +236,14 @@ export class IdaTracker extends TrackerBase {
       } else {
         // A high bit: the inline bits become word 0 of a real bitmap.
         const bitmap = this.takeBitmap();
-        mem.store32(bitmap, ((lo >>> 1) | ((hi & 1) << 31)) >>> 0);
-        mem.store32(bitmap + 4, hi >>> 1);
-        setBitmapBit(mem, bitmap, bit);
-        this.xa.storeAt(head, slot, node, bitmap >>> 0, Math.floor(bitmap / TWO32));
+        const b = wordOf(mem, bitmap);
+        mem.st(b, (lo >>> 1) | ((hi & 1) << 31));
+        mem.st(b + 1, hi >>> 1);
+        setBitmapBit(mem, b, bit);
+        this.xa.storeAt(head, slot, node, bitmap | 0, (bitmap * INV_TWO32) | 0);
       }
     } else {
-      setBitmapBit(mem, lo + hi * TWO32, bit);
+      setBitmapBit(mem, followEntry(mem, lo, hi), bit);
     }
   }
 
@@ -223,19 +254,21 @@ export class IdaTracker extends TrackerBase {
   }
 }
 
-/** Sets `bit` (< 63) in the value entry (lo, hi) at `slot`: bit b is word bit b + 1. */
+/** Sets `bit` (< 63) in the value entry (lo, hi) at word index `slot`: bit b is word bit b + 1. */
 function setValueBit(mem: PhysMem, slot: number, lo: number, hi: number, bit: number): void {
-  if (bit < 31) mem.store32(slot, (lo | (1 << (bit + 1))) >>> 0);
-  else mem.store32(slot + 4, (hi | (1 << (bit - 31))) >>> 0);
+  if (bit < 31) mem.st(slot, lo | (1 << (bit + 1)));
+  else mem.st(slot + 1, hi | (1 << (bit - 31)));
 }
 
-function setBitmapBit(mem: PhysMem, bitmap: number, bit: number): void {
-  const word = bitmap + 4 * (bit >>> 5);
-  mem.store32(word, (mem.load32(word) | (1 << (bit & 31))) >>> 0);
+/** Sets `bit` of the 128-byte bitmap at word index `b`. */
+function setBitmapBit(mem: PhysMem, b: number, bit: number): void {
+  const word = b + (bit >>> 5);
+  mem.st(word, mem.ld(word) | (1 << (bit & 31)));
 }
 
-function bitmapEmpty(mem: PhysMem, bitmap: number): boolean {
-  for (let w = 0; w < IDA_WORDS32; w++) if (mem.load32(bitmap + 4 * w) !== 0) return false;
+/** Whether the bitmap at word index `b` has no bit set. */
+function bitmapEmpty(mem: PhysMem, b: number): boolean {
+  for (let w = 0; w < IDA_WORDS32; w++) if (mem.ld(b + w) !== 0) return false;
   return true;
 }
 
@@ -248,31 +281,35 @@ const corrupt = (why: string): never => {
 
 export function restoreIda(walk: RestoreWalk, fdt: FdtNode): void {
   expectCompatible(fdt, IDA_COMPATIBLE);
-  const root = walk.enter(getU64(fdt, IDA_ROOT_PROP), PAGE_SIZE, 'root');
-  for (let order = 0; order < NR_ORDERS; order++) restoreEntry(walk, root + 8 * order, -1, 0, order);
+  const rootPa = getU64(fdt, IDA_ROOT_PROP);
+  const root = walk.enter(rootPa, PAGE_SIZE, 'root', FROM_FDT);
+  for (let order = 0; order < NR_ORDERS; order++) restoreEntry(walk, root + 2 * order, rootPa + 8 * order, -1, 0, order);
 }
 
 /**
- * Restores the entry at `entry`: the head (parentShift -1) or a slot of a
- * node of `parentShift`, covering slot indices from `xi`.
+ * Restores the entry at word index `entry` (address `entryPa`): the head
+ * (parentShift -1) or a slot of a node of `parentShift`, covering slot
+ * indices from `xi`.
  */
-function restoreEntry(walk: RestoreWalk, entry: number, parentShift: number, xi: number, order: number): void {
+function restoreEntry(walk: RestoreWalk, entry: number, entryPa: number, parentShift: number, xi: number, order: number): void {
   const mem = walk.mem;
-  const lo = mem.load32(entry);
-  const hi = mem.load32(entry + 4);
+  const lo = mem.ld(entry);
+  const hi = mem.ld(entry + 1);
   if ((lo | hi) === 0) return;
   const tag = lo & 3;
+  const pa = (lo >>> 0) + (hi >>> 0) * TWO32;
   if (tag !== 2) {
     // A bitmap: only in the head (for xi 0) or in a shift-0 node.
-    if (parentShift > 0) corrupt(`order ${order}: bitmap entry ${hex(lo + hi * TWO32)} in a node of shift ${parentShift}`);
+    if (parentShift > 0) corrupt(`order ${order}: bitmap entry ${hex(pa)} in a node of shift ${parentShift}`);
     if (tag & 1) reportValue(walk, lo, hi, xi, order);
-    else reportBitmap(walk, walk.enter(lo + hi * TWO32, IDA_CHUNK_SIZE, 'bitmap'), xi, order);
+    else walk.reportBits(walk.enter(pa, IDA_CHUNK_SIZE, 'bitmap', entryPa), IDA_WORDS32, xi * IDA_BITMAP_BITS * FOLIO_BYTES[order], order);
     return;
   }
   if (parentShift === 0) corrupt(`order ${order}: node entry below a shift-0 node`);
-  if (hi === 0 && lo <= XA_NODE_MIN) corrupt(`order ${order}: internal entry ${hex(lo)} is not a node`);
-  const node = walk.enter(lo - 2 + hi * TWO32, XA_NODE_SIZE, 'node');
-  const shift = nodeShift(mem, node);
+  if (hi === 0 && lo >= 0 && lo <= XA_NODE_MIN) corrupt(`order ${order}: internal entry ${hex(lo)} is not a node`);
+  const nodePa = pa - 2;
+  const node = walk.enter(nodePa, XA_NODE_SIZE, 'node', entryPa);
+  const shift = mem.ld(node) & 0xff;
   if (parentShift < 0) {
     if (shift % XA_CHUNK_SHIFT !== 0 || shift > maxShift(order)) {
       corrupt(`order ${order}: top node shift ${shift} (at most ${maxShift(order)}, a multiple of 6)`);
@@ -281,26 +318,14 @@ function restoreEntry(walk: RestoreWalk, entry: number, parentShift: number, xi:
     corrupt(`order ${order}: node shift ${shift} under a node of shift ${parentShift}`);
   }
   const span = 2 ** shift;
-  for (let k = 0; k < XA_CHUNK_SIZE; k++) restoreEntry(walk, node + NODE_SLOTS + 8 * k, shift, xi + k * span, order);
+  for (let k = 0; k < XA_CHUNK_SIZE; k++) {
+    restoreEntry(walk, node + NODE_SLOTS / 4 + 2 * k, nodePa + NODE_SLOTS + 8 * k, shift, xi + k * span, order);
+  }
 }
 
 /** Reports the inline bits of a value entry: id bit b is word bit b + 1. */
 function reportValue(walk: RestoreWalk, lo: number, hi: number, xi: number, order: number): void {
-  reportWord(walk, lo >>> 1, xi * IDA_BITMAP_BITS, order);
-  reportWord(walk, hi, xi * IDA_BITMAP_BITS + 31, order);
-}
-
-function reportBitmap(walk: RestoreWalk, bitmap: number, xi: number, order: number): void {
-  const mem = walk.mem;
-  for (let w = 0; w < IDA_WORDS32; w++) reportWord(walk, mem.load32(bitmap + 4 * w), xi * IDA_BITMAP_BITS + 32 * w, order);
-}
-
-/** Reports folio ids `first + b` for each set bit b of the u32 `x`. */
-function reportWord(walk: RestoreWalk, x: number, first: number, order: number): void {
-  const folio = PAGE_SIZE * 2 ** order;
-  while (x !== 0) {
-    const b = 31 - Math.clz32(x & -x);
-    x &= x - 1;
-    walk.folio((first + b) * folio, order);
-  }
+  const first = xi * IDA_BITMAP_BITS * FOLIO_BYTES[order];
+  walk.reportWord(lo >>> 1, first, order);
+  walk.reportWord(hi, first + 31 * FOLIO_BYTES[order], order);
 }

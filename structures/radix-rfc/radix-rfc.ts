@@ -40,7 +40,8 @@ import type { RestoreWalk } from '../../src/kexec/restore-walk.ts';
 import type { Machine } from '../../src/ram/machine.ts';
 import { PAGE_SHIFT, PHYS_LIMIT } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
-import { MAX_ORDER, TrackerBase } from '../../src/tracker/tracker.ts';
+import { INV_FOLIO_BYTES, MAX_ORDER, TrackerBase } from '../../src/tracker/tracker.ts';
+import { FROM_FDT } from '../../src/kexec/restore-walk.ts';
 import { BitmapTree, LEAF_KEY_BITS, TABLE_BITS, TABLE_ENTRIES, enterPage, reportLeafBits, visitLeaves } from '../radix/table-walk.ts';
 
 export const RFC_COMPATIBLE = 'kho-v1';
@@ -62,22 +63,27 @@ export class RadixRfcTracker extends TrackerBase {
   readonly serializes = false;
   /** Physical address of the order table. */
   readonly orderTable: number;
+  /** Word index of the order table. */
+  private readonly orderTableBase: number;
   private readonly tree: BitmapTree;
 
   constructor(machine: Machine) {
     super(machine);
-    this.tree = new BitmapTree(this.mem, this.heap);
+    this.tree = new BitmapTree(this.mem, this.heap, { atomicBit: true, undoFailedBranch: false });
     this.orderTable = this.heap.allocPage();
+    this.orderTableBase = this.mem.base(this.orderTable);
   }
 
   protected insert(phys: number, order: number): void {
-    const top = this.tree.child(this.orderTable + order * 8);
-    this.tree.set(top, TABLES[order], phys / FOLIO_SIZE[order]);
+    const top = this.tree.child(this.orderTableBase + 2 * order);
+    this.tree.set(top, TABLES[order], phys * INV_FOLIO_BYTES[order]);
   }
 
   protected remove(phys: number, order: number): void {
-    const top = this.mem.load64(this.orderTable + order * 8);
-    if (top !== 0) this.tree.clear(top, TABLES[order], phys / FOLIO_SIZE[order]);
+    const mem = this.mem;
+    const lo = mem.ld(this.orderTableBase + 2 * order);
+    const hi = mem.ld(this.orderTableBase + 2 * order + 1);
+    if ((lo | hi) !== 0) this.tree.clear(mem.follow(lo, hi), TABLES[order], phys * INV_FOLIO_BYTES[order]);
   }
 
   protected handover(): Record<string, FdtValue> {
@@ -93,13 +99,15 @@ export class RadixRfcTracker extends TrackerBase {
 export function restoreRadixRfc(walk: RestoreWalk, fdt: FdtNode): void {
   expectCompatible(fdt, RFC_COMPATIBLE);
   const mem = walk.mem;
-  const orderTable = enterPage(walk, getU64(fdt, RFC_PROPERTY), 'order table');
+  const tablePa = getU64(fdt, RFC_PROPERTY);
+  const orderTable = enterPage(walk, tablePa, 'order table', FROM_FDT);
   for (let order = 0; order < TABLE_ENTRIES; order++) {
-    const top = mem.load64(orderTable + order * 8);
+    const top = mem.ld64(orderTable + 2 * order);
     if (top === 0) continue;
     if (order > MAX_ORDER) throw new KhoError('ECORRUPT', `order table slot ${order} is set (orders run 0..${MAX_ORDER})`);
     const folio = FOLIO_SIZE[order];
-    visitLeaves(walk, enterPage(walk, top, `order ${order} top table`), TABLES[order], 0, (leaf, firstKey) => {
+    const topTable = enterPage(walk, top, `order ${order} top table`, tablePa + 8 * order);
+    visitLeaves(walk, topTable, top, TABLES[order], 0, (leaf, firstKey) => {
       const firstPhys = firstKey * folio;
       if (firstPhys >= PHYS_LIMIT) {
         throw new KhoError('ECORRUPT', `order ${order} bitmap ${hex(leaf)} covers ${hex(firstPhys)}, above 2^52`);

@@ -25,8 +25,13 @@
  *
  * A leaf covers 32768 consecutive folios of one order: 128 MiB of order-0
  * memory, so 512 KiB of leaves cover 16 GiB. The root is allocated when
- * the tracker is created; other nodes on first use; none is ever freed.
- * The tree walk itself is shared with radix-rfc (./table-walk.ts).
+ * the tracker is created; other nodes on first use; none is ever freed,
+ * except by a failed add, which frees the nodes it allocated and clears the
+ * entry where its new branch began. Every add and delete takes the tree's
+ * mutex (a word of kernel static data: a compare-and-exchange to lock and
+ * another to unlock, the fast paths of mutex_lock and mutex_unlock) and
+ * sets or clears the bit with a plain store under it. The tree walk itself
+ * is shared with radix-rfc (./table-walk.ts).
  *
  * FDT root: compatible = "kho-v2", preserved-memory-map = u64 address of
  * the root. Nothing is serialized: the hand-over publishes that pointer.
@@ -36,7 +41,8 @@ import type { RestoreWalk } from '../../src/kexec/restore-walk.ts';
 import type { Machine } from '../../src/ram/machine.ts';
 import { PAGE_SHIFT } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
-import { MAX_ORDER, TrackerBase, log2Floor } from '../../src/tracker/tracker.ts';
+import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, TrackerBase, log2Floor } from '../../src/tracker/tracker.ts';
+import { FROM_FDT } from '../../src/kexec/restore-walk.ts';
 import { BitmapTree, enterPage, reportLeafBits, visitLeaves } from './table-walk.ts';
 
 export const RADIX_COMPATIBLE = 'kho-v2';
@@ -47,12 +53,11 @@ export const RADIX_TABLES = 5;
 const ORDER_BIT_0 = 52;
 
 /** Per order: the order bit's value, and the folio size (the index unit). */
-const ORDER_BIT_VALUE = Array.from({ length: MAX_ORDER + 1 }, (_, o) => 2 ** (ORDER_BIT_0 - o));
-const FOLIO_SIZE = Array.from({ length: MAX_ORDER + 1 }, (_, o) => 2 ** (PAGE_SHIFT + o));
+const ORDER_BIT_VALUE = Float64Array.from({ length: MAX_ORDER + 1 }, (_, o) => 2 ** (ORDER_BIT_0 - o));
 
 /** The tree key of a valid folio (exact: the index is an exact quotient below the order bit). */
 export function radixKey(phys: number, order: number): number {
-  return ORDER_BIT_VALUE[order] + phys / FOLIO_SIZE[order];
+  return ORDER_BIT_VALUE[order] + phys * INV_FOLIO_BYTES[order];
 }
 
 export class RadixTracker extends TrackerBase {
@@ -61,19 +66,32 @@ export class RadixTracker extends TrackerBase {
   /** Physical address of the level 5 node. */
   readonly root: number;
   private readonly tree: BitmapTree;
+  /** Word index of the tree's mutex (0 unlocked, 1 locked) in the kernel's static data. */
+  private readonly mutex: number;
+  /** Word index of the root page (a page keeps its host slot while allocated). */
+  private readonly rootBase: number;
 
   constructor(machine: Machine) {
     super(machine);
-    this.tree = new BitmapTree(this.mem, this.heap);
+    this.tree = new BitmapTree(this.mem, this.heap, { atomicBit: false, undoFailedBranch: true });
     this.root = this.heap.allocPage();
+    this.rootBase = this.mem.base(this.root);
+    this.mutex = this.mem.allocStatic(1);
   }
 
   protected insert(phys: number, order: number): void {
-    this.tree.set(this.root, RADIX_TABLES, radixKey(phys, order));
+    this.mem.atomicCas(this.mutex, 0, 1);
+    try {
+      this.tree.set(this.rootBase, RADIX_TABLES, radixKey(phys, order));
+    } finally {
+      this.mem.atomicCas(this.mutex, 1, 0);
+    }
   }
 
   protected remove(phys: number, order: number): void {
-    this.tree.clear(this.root, RADIX_TABLES, radixKey(phys, order));
+    this.mem.atomicCas(this.mutex, 0, 1);
+    this.tree.clear(this.rootBase, RADIX_TABLES, radixKey(phys, order));
+    this.mem.atomicCas(this.mutex, 1, 0);
   }
 
   protected handover(): Record<string, FdtValue> {
@@ -89,14 +107,15 @@ export class RadixTracker extends TrackerBase {
  */
 export function restoreRadix(walk: RestoreWalk, fdt: FdtNode): void {
   expectCompatible(fdt, RADIX_COMPATIBLE);
-  const root = enterPage(walk, getU64(fdt, RADIX_PROPERTY), 'radix root');
-  visitLeaves(walk, root, RADIX_TABLES, 0, (leaf, firstKey) => {
+  const rootPa = getU64(fdt, RADIX_PROPERTY);
+  const root = enterPage(walk, rootPa, 'radix root', FROM_FDT);
+  visitLeaves(walk, root, rootPa, RADIX_TABLES, 0, (leaf, firstKey) => {
     if (firstKey === 0) throw new KhoError('ECORRUPT', `radix leaf ${hex(leaf)} under key 0 has no order bit`);
     const orderBit = log2Floor(firstKey); // exact up to 2^64; keys here are below 2^60
     const order = ORDER_BIT_0 - orderBit;
     if (order < 0 || order > MAX_ORDER) {
       throw new KhoError('ECORRUPT', `radix leaf ${hex(leaf)} under key ${hex(firstKey)} has order ${order}`);
     }
-    reportLeafBits(walk, leaf, (firstKey - 2 ** orderBit) * FOLIO_SIZE[order], order);
+    reportLeafBits(walk, leaf, (firstKey - 2 ** orderBit) * FOLIO_BYTES[order], order);
   });
 }

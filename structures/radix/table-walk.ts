@@ -18,22 +18,29 @@
  *
  * Key bits above 9 * tables + 14 are not stored. Every page is a zeroed
  * page from the tracker's kernel heap; pages are allocated on first use
- * and never freed (clearing a key clears its bit only).
+ * and never freed by a clear (clearing a key clears its bit only).
  *
  * The radix tree uses it with key = (1 << (52 - order)) | (phys >> (12 +
  * order)) and 5 tables; each RFC v1 per-order tree uses key = phys >> (12 +
  * order) and 3..5 tables.
  *
- * Keys are JS numbers. The hot path splits a key once into its u32 halves
- * and takes every 9-bit field with integer shifts: exact for all keys below
- * 2^53, no BigInt, no allocation. A leaf's 64-bit words are handled as
- * their two u32 halves: on a little-endian machine bit b of u64 word w is
- * bit b % 32 of the u32 at byte 8w + 4 * (b >= 32), which is simply u32
- * number (key & 32767) >> 5.
+ * The two callers differ in what a failed allocation leaves and how the
+ * bit is set (`TreeMode`): the merged radix tree runs under its mutex, sets
+ * the bit with a plain store, and on ENOMEM frees the pages the failed call
+ * allocated and clears the entry where its new branch began; RFC v1 takes
+ * no lock, sets the bit atomically (set_bit) and leaves a failed branch
+ * linked (empty pages hold no bit; the restore passes over them).
+ *
+ * Keys are JS numbers. The hot path splits a key once into its 32-bit
+ * halves and takes every 9-bit field with integer shifts: exact for all
+ * keys below 2^53, no BigInt, no allocation. A leaf's 64-bit words are
+ * handled as their two 32-bit halves: on a little-endian machine bit b of
+ * u64 word w is bit b % 32 of the 32-bit word 2w + (b >= 32), which is
+ * simply 32-bit word (key & 32767) >> 5.
  */
 import type { RestoreWalk } from '../../src/kexec/restore-walk.ts';
 import type { KernelHeap } from '../../src/ram/kernel-heap.ts';
-import { PAGE_SIZE, type PhysMem } from '../../src/ram/phys-mem.ts';
+import { INV_TWO32, PAGE_SIZE, PAGE_WORDS32, type PhysMem } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
 
 /** Entries per table page. */
@@ -44,12 +51,16 @@ export const TABLE_BITS = 9;
 export const LEAF_KEY_BITS = 15;
 
 const LEAF_MASK = (1 << LEAF_KEY_BITS) - 1;
-const TWO_32 = 4294967296;
+/** The most table levels a tree has (the radix tree's 5). */
+const MAX_TABLES = 5;
 
 /** The lowest key bit a table at level t (1 = just above the leaves) indexes. */
 function tableShift(t: number): number {
   return LEAF_KEY_BITS + TABLE_BITS * (t - 1);
 }
+
+/** Key span of one entry of a table at level t, per level (index t). */
+const ENTRY_SPAN = Float64Array.from({ length: MAX_TABLES + 1 }, (_, t) => (t === 0 ? 1 : 2 ** tableShift(t)));
 
 /** Entry number at table level t (1..5, so s <= 51 and every shift is in 0..31) of the key hi:lo. */
 function tableIndex(hi: number, lo: number, t: number): number {
@@ -58,102 +69,144 @@ function tableIndex(hi: number, lo: number, t: number): number {
   return s < 32 ? ((lo >>> s) | (hi << (32 - s))) & (TABLE_ENTRIES - 1) : (hi >>> (s - 32)) & (TABLE_ENTRIES - 1);
 }
 
+/** How a tree of this mechanism behaves (see the block comment). */
+export interface TreeMode {
+  /** Set the leaf bit with an atomic RMW (RFC v1's set_bit) rather than a plain store under a lock. */
+  readonly atomicBit: boolean;
+  /** On ENOMEM, free the pages the failed call allocated and clear the entry its new branch began at. */
+  readonly undoFailedBranch: boolean;
+}
+
 /**
  * The old kernel's side: marking and clearing keys in trees whose top
  * table the caller owns, with pages from the caller's heap.
  */
 export class BitmapTree {
+  /** Pages allocated by the current set() call, for the undo of a failed branch. */
+  private readonly fresh = new Float64Array(MAX_TABLES);
+
   constructor(
     private readonly mem: PhysMem,
     private readonly heap: KernelHeap,
+    private readonly mode: TreeMode,
   ) {}
 
   /**
-   * The page the u64 entry at `entry` points to, allocated (zeroed) and
-   * linked first if the entry is empty. On ENOMEM nothing is linked here;
-   * pages linked by earlier steps of the same walk stay, empty: they hold
-   * no bit, so the restore passes over them.
+   * The word index of the page the u64 entry at word index `entry` points
+   * to, allocated (zeroed) and linked first if the entry is empty. On ENOMEM
+   * nothing is linked.
    */
   child(entry: number): number {
-    let pa = this.mem.load64(entry);
-    if (pa === 0) {
-      pa = this.heap.allocPage();
-      this.mem.store64(entry, pa);
-    }
-    return pa;
+    const mem = this.mem;
+    const lo = mem.ld(entry);
+    const hi = mem.ld(entry + 1);
+    if ((lo | hi) !== 0) return mem.follow(lo, hi);
+    const pa = this.heap.allocPage();
+    mem.st64(entry, pa);
+    return mem.base(pa);
   }
 
-  /** Sets `key` in the tree under `top` (which has `tables` table levels, top included). */
+  /** Sets `key` in the tree whose top table (with `tables` table levels, top included) is at word index `top`. */
   set(top: number, tables: number, key: number): void {
-    const hi = (key / TWO_32) >>> 0;
-    const lo = key >>> 0;
+    const mem = this.mem;
+    const hi = (key * INV_TWO32) | 0;
+    const lo = key | 0;
     let page = top;
-    for (let t = tables; t >= 1; t--) page = this.child(page + tableIndex(hi, lo, t) * 8);
-    const word = page + ((lo & LEAF_MASK) >>> 5) * 4;
-    this.mem.store32(word, this.mem.load32(word) | (1 << (lo & 31)));
+    let nFresh = 0;
+    let branch = -1;
+    for (let t = tables; t >= 1; t--) {
+      const e = page + 2 * tableIndex(hi, lo, t);
+      const lo32 = mem.ld(e);
+      const hi32 = mem.ld(e + 1);
+      if ((lo32 | hi32) !== 0) {
+        page = mem.follow(lo32, hi32);
+        continue;
+      }
+      let pa: number;
+      try {
+        pa = this.heap.allocPage();
+      } catch (err) {
+        if (this.mode.undoFailedBranch && nFresh > 0) this.undo(branch, nFresh);
+        throw err;
+      }
+      if (nFresh === 0) branch = e;
+      this.fresh[nFresh++] = pa;
+      mem.st64(e, pa);
+      page = mem.base(pa);
+    }
+    const word = page + ((lo & LEAF_MASK) >>> 5);
+    const bit = 1 << (lo & 31);
+    if (this.mode.atomicBit) mem.atomicOr(word, bit);
+    else mem.st(word, mem.ld(word) | bit);
   }
 
-  /** Clears `key`; a no-op where its path was never built. Frees nothing. */
+  /** Clears the entry where the failed branch began and frees its pages. */
+  private undo(branch: number, nFresh: number): void {
+    this.mem.st64(branch, 0);
+    for (let k = nFresh - 1; k >= 0; k--) this.heap.freePage(this.fresh[k]);
+  }
+
+  /** Clears `key` in the tree whose top table is at word index `top`; a no-op where its path was never built. Frees nothing. */
   clear(top: number, tables: number, key: number): void {
-    const hi = (key / TWO_32) >>> 0;
-    const lo = key >>> 0;
+    const mem = this.mem;
+    const hi = (key * INV_TWO32) | 0;
+    const lo = key | 0;
     let page = top;
     for (let t = tables; t >= 1; t--) {
-      page = this.mem.load64(page + tableIndex(hi, lo, t) * 8);
-      if (page === 0) return;
+      const e = page + 2 * tableIndex(hi, lo, t);
+      const lo32 = mem.ld(e);
+      const hi32 = mem.ld(e + 1);
+      if ((lo32 | hi32) === 0) return;
+      page = mem.follow(lo32, hi32);
     }
-    const word = page + ((lo & LEAF_MASK) >>> 5) * 4;
-    this.mem.store32(word, this.mem.load32(word) & ~(1 << (lo & 31)));
+    const word = page + ((lo & LEAF_MASK) >>> 5);
+    const bit = 1 << (lo & 31);
+    if (this.mode.atomicBit) mem.atomicAnd(word, ~bit);
+    else mem.st(word, mem.ld(word) & ~bit);
   }
 }
 
 /**
  * The next kernel's side: checks that a pointer read from the image (the
- * FDT or a table entry) is a page-aligned page of RAM before following it.
- * RestoreWalk.enter checks only 8-byte alignment; every page here is a
- * whole page.
+ * FDT or a table entry at `from`) is a whole carried page before following
+ * it; returns its word index.
  */
-export function enterPage(walk: RestoreWalk, pa: number, what: string): number {
-  if (!Number.isSafeInteger(pa) || pa % PAGE_SIZE !== 0) {
-    throw new KhoError('ECORRUPT', `${what} pointer ${hex(pa)} is not page aligned`);
-  }
-  return walk.enter(pa, PAGE_SIZE, what);
+export function enterPage(walk: RestoreWalk, pa: number, what: string, from: number): number {
+  if (!Number.isSafeInteger(pa) || pa % PAGE_SIZE !== 0) notPageAligned(what, pa);
+  return walk.enter(pa, PAGE_SIZE, what, from);
 }
 
-/** Called for each leaf found: its (entered) address and the key of its bit 0. */
+/** Called for each leaf found: its word index and the key of its bit 0. */
 export type LeafVisitor = (leaf: number, firstKey: number) => void;
 
 /**
  * Depth-first, in key order, over all 512 entries of every table under
- * `table` (already entered, at level `tables`); enters each child page and
- * hands each leaf to `onLeaf`. `keyBase` is the first key under `table`.
+ * `table` (the word index of a page at `tablePa`, already entered, at level
+ * `tables`); enters each child page and hands each leaf to `onLeaf`.
+ * `keyBase` is the first key under `table`.
  *
  * The keys stay exact although they may exceed 2^53 in a corrupt image:
  * each is a multiple of 2^15 below 2^60, so it needs at most 45
  * significant bits; the visitor judges whether it is a valid key.
  */
-export function visitLeaves(walk: RestoreWalk, table: number, tables: number, keyBase: number, onLeaf: LeafVisitor): void {
+export function visitLeaves(walk: RestoreWalk, table: number, tablePa: number, tables: number, keyBase: number, onLeaf: LeafVisitor): void {
   const mem = walk.mem;
-  const span = 2 ** tableShift(tables);
+  const span = ENTRY_SPAN[tables];
   for (let i = 0; i < TABLE_ENTRIES; i++) {
-    const child = mem.load64(table + i * 8);
+    const child = mem.ld64(table + 2 * i);
     if (child === 0) continue;
     const first = keyBase + i * span;
-    if (tables === 1) onLeaf(enterPage(walk, child, 'bitmap'), first);
-    else visitLeaves(walk, enterPage(walk, child, 'table'), tables - 1, first, onLeaf);
+    const from = tablePa + 8 * i;
+    if (tables === 1) onLeaf(enterPage(walk, child, 'bitmap', from), first);
+    else visitLeaves(walk, enterPage(walk, child, 'table', from), child, tables - 1, first, onLeaf);
   }
 }
 
-/** Reports each set bit b of `leaf` as the folio of `order` at firstPhys + b * (4096 << order). */
+/** Reports each set bit b of the leaf at word index `leaf` as the folio of `order` at firstPhys + b * (4096 << order). */
 export function reportLeafBits(walk: RestoreWalk, leaf: number, firstPhys: number, order: number): void {
-  const mem = walk.mem;
-  const folio = PAGE_SIZE * 2 ** order;
-  for (let w = 0; w < PAGE_SIZE / 4; w++) {
-    let x = mem.load32(leaf + w * 4);
-    while (x !== 0) {
-      const bit = 31 - Math.clz32(x & -x);
-      x &= x - 1;
-      walk.folio(firstPhys + (w * 32 + bit) * folio, order);
-    }
-  }
+  walk.reportBits(leaf, PAGE_WORDS32, firstPhys, order);
+}
+
+function notPageAligned(what: string, pa: number): never {
+  throw new KhoError('ECORRUPT', `${what} pointer ${hex(pa)} is not page aligned`);
 }

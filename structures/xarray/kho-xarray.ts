@@ -18,9 +18,10 @@
  *                   128 MiB of order-0 memory.
  *
  *   The xarrays and their 576-byte nodes are the kernel's (see xarray.ts).
- *   Preserve is xa_load, and on a miss allocate + xa_store, at both levels,
- *   then set_bit. Unpreserve clears the bit and frees nothing. A bit set
- *   twice or cleared twice is harmless, as in the kernel.
+ *   Preserve is xa_load (lockless), and on a miss allocate + xa_store (under
+ *   xa_lock), at both levels, then an atomic set_bit. Unpreserve clears the
+ *   bit (clear_bit) and frees nothing. A bit set twice or cleared twice is
+ *   harmless, as in the kernel.
  *
  * Serialized form (written by finalize; the next kernel reads only this,
  * the bitmaps, and the FDT):
@@ -45,8 +46,9 @@ import type { SlabCache } from '../../src/ram/kernel-heap.ts';
 import type { Machine } from '../../src/ram/machine.ts';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
-import { MAX_ORDER, type RestoreFn, TrackerBase } from '../../src/tracker/tracker.ts';
-import { XARRAY_SIZE, XA_NODE_SIZE, XArrayOps } from './xarray.ts';
+import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, type RestoreFn, TrackerBase } from '../../src/tracker/tracker.ts';
+import { FROM_FDT } from '../../src/kexec/restore-walk.ts';
+import { XARRAY_SIZE, XA_HEAD, XA_NODE_SIZE, XArrayOps, followEntry, wordOf } from './xarray.ts';
 
 export type XarrayId = 'xarray-6.16' | 'xarray-6.18';
 
@@ -61,12 +63,12 @@ export const CHUNK_HDR_SIZE = 16;
 export const CHUNK_ENTRY_SIZE = 16;
 export const BITMAPS_PER_CHUNK = (PAGE_SIZE - CHUNK_HDR_SIZE) / CHUNK_ENTRY_SIZE;
 
-/** Bytes of a folio of each order, so the hot path does no Math.pow. */
-const FOLIO_BYTES = Float64Array.from({ length: MAX_ORDER + 1 }, (_, o) => 2 ** (PAGE_SHIFT + o));
 
 export class XarrayTracker extends TrackerBase {
   readonly serializes = true;
   readonly bitmapBytes: number;
+  /** 1 / PRESERVE_BITS (a power of two: exact). */
+  private readonly invPreserveBits: number;
   private readonly xa: XArrayOps;
   /** kmalloc-16: struct kho_mem_track and every struct kho_mem_phys. */
   private readonly small: SlabCache;
@@ -74,6 +76,8 @@ export class XarrayTracker extends TrackerBase {
   private readonly bitmapSlab: SlabCache | null;
   /** struct kho_mem_track, whose only member is the `orders` xarray. */
   private readonly orders: number;
+  /** Word index of its xa_head (a slab object keeps its host slot while allocated). */
+  private readonly ordersHead: number;
   /** First chunk of the serialized list while finalized, else 0. */
   private firstChunk = 0;
 
@@ -84,6 +88,7 @@ export class XarrayTracker extends TrackerBase {
   ) {
     super(machine);
     this.bitmapBytes = preserveBits / 8;
+    this.invPreserveBits = 1 / preserveBits;
     if (!Number.isInteger(this.bitmapBytes) || this.bitmapBytes % 8 !== 0 || this.bitmapBytes > PAGE_SIZE) {
       throw new KhoError('EINVAL', `PRESERVE_BITS ${preserveBits} is not a whole number of u64 words within a page`);
     }
@@ -91,30 +96,57 @@ export class XarrayTracker extends TrackerBase {
     this.small = this.heap.slab(XARRAY_SIZE);
     this.bitmapSlab = this.bitmapBytes === PAGE_SIZE ? null : this.heap.slab(this.bitmapBytes);
     this.orders = this.small.alloc();
+    this.ordersHead = wordOf(this.mem, this.orders + XA_HEAD);
   }
 
   protected insert(phys: number, order: number): void {
-    const pfnHigh = phys / FOLIO_BYTES[order];
-    let physxa = this.xa.load(this.orders, order);
-    if (physxa === 0) physxa = this.addOrder(order);
-    const index = Math.floor(pfnHigh / this.preserveBits);
-    let bits = this.xa.load(physxa, index);
-    if (bits === 0) bits = this.addBitmap(physxa, index);
-    const bit = pfnHigh - index * this.preserveBits;
-    const word = bits + (bit >>> 5) * 4;
-    this.mem.store32(word, this.mem.load32(word) | (1 << (bit & 31)));
+    const mem = this.mem;
+    const xa = this.xa;
+    const pfnHigh = phys * INV_FOLIO_BYTES[order];
+    const index = Math.floor(pfnHigh * this.invPreserveBits);
+    // xa_load(orders, order): the order's struct kho_mem_phys, made on first use.
+    let p = xa.lookupAt(this.ordersHead, order);
+    let lo = p < 0 ? 0 : mem.ld(p);
+    let hi = p < 0 ? 0 : mem.ld(p + 1);
+    let physHead: number;
+    if ((lo | hi) !== 0) {
+      physHead = followEntry(mem, lo, hi) + XA_HEAD / 4;
+    } else {
+      const physxa = this.addOrder(order);
+      physHead = wordOf(mem, physxa + XA_HEAD);
+    }
+    // xa_load(phys_bits, index): the bitmap, made on first use.
+    p = xa.lookupAt(physHead, index);
+    lo = p < 0 ? 0 : mem.ld(p);
+    hi = p < 0 ? 0 : mem.ld(p + 1);
+    let bits: number;
+    if ((lo | hi) !== 0) {
+      bits = followEntry(mem, lo, hi);
+    } else {
+      const bitmap = this.addBitmap(this.xa.load(this.orders, order), index);
+      bits = wordOf(mem, bitmap);
+    }
+    const bit = (pfnHigh - index * this.preserveBits) | 0;
+    mem.atomicOr(bits + (bit >>> 5), 1 << (bit & 31));
   }
 
   protected remove(phys: number, order: number): void {
-    const pfnHigh = phys / FOLIO_BYTES[order];
-    const physxa = this.xa.load(this.orders, order);
-    if (physxa === 0) return;
-    const index = Math.floor(pfnHigh / this.preserveBits);
-    const bits = this.xa.load(physxa, index);
-    if (bits === 0) return;
-    const bit = pfnHigh - index * this.preserveBits;
-    const word = bits + (bit >>> 5) * 4;
-    this.mem.store32(word, this.mem.load32(word) & ~(1 << (bit & 31)));
+    const mem = this.mem;
+    const xa = this.xa;
+    const pfnHigh = phys * INV_FOLIO_BYTES[order];
+    const index = Math.floor(pfnHigh * this.invPreserveBits);
+    let p = xa.lookupAt(this.ordersHead, order);
+    if (p < 0) return;
+    let lo = mem.ld(p);
+    let hi = mem.ld(p + 1);
+    if ((lo | hi) === 0) return;
+    p = xa.lookupAt(followEntry(mem, lo, hi) + XA_HEAD / 4, index);
+    if (p < 0) return;
+    lo = mem.ld(p);
+    hi = mem.ld(p + 1);
+    if ((lo | hi) === 0) return;
+    const bit = (pfnHigh - index * this.preserveBits) | 0;
+    mem.atomicAnd(followEntry(mem, lo, hi) + (bit >>> 5), ~(1 << (bit & 31)));
   }
 
   /** kho_mem_serialize: the chunk list. Frees what it wrote if an allocation fails. */
@@ -139,10 +171,11 @@ export class XarrayTracker extends TrackerBase {
             chunk = this.newChunk(chunk, order);
             n = 0;
           }
-          const elm = chunk + CHUNK_HDR_SIZE + n * CHUNK_ENTRY_SIZE;
-          mem.store64(elm, xa.foundIndex * this.preserveBits * folio);
-          mem.store64(elm + 8, xa.foundEntry);
-          mem.store32(chunk + CHUNK_NUM_ELMS, ++n);
+          const c = wordOf(mem, chunk);
+          const elm = c + (CHUNK_HDR_SIZE + n * CHUNK_ENTRY_SIZE) / 4;
+          mem.st64(elm, xa.foundIndex * this.preserveBits * folio);
+          mem.st64(elm + 2, xa.foundEntry);
+          mem.st(c + CHUNK_NUM_ELMS / 4, ++n);
           index = xa.foundIndex + 1;
         }
         from = order + 1;
@@ -228,8 +261,8 @@ export class XarrayTracker extends TrackerBase {
  * The next kernel's kho_mem_deserialize for a given PRESERVE_BITS: follows
  * the chunk list and reports every set bit of every listed bitmap.
  * Unlike the kernel it validates what it reads: num_elms <= 255, order <=
- * MAX_ORDER, and no chunk list that loops (Brent's cycle check: one compare
- * per chunk, and any loop is caught within twice its length).
+ * MAX_ORDER; a chunk list that loops enters a chunk twice, which the walk
+ * refuses (see RestoreWalk).
  */
 export function restoreXarray(preserveBits: number): RestoreFn {
   const bitmapBytes = preserveBits / 8;
@@ -238,37 +271,39 @@ export function restoreXarray(preserveBits: number): RestoreFn {
     expectCompatible(fdt, KHO_V1_COMPATIBLE);
     const mem = walk.mem;
     let chunk = getU64(fdt, PRESERVED_MEMORY_MAP);
-    let saved = -1;
-    let power = 1;
-    let steps = 0;
+    let from = FROM_FDT;
+    // The serializer emits orders ascending and each order's bitmaps by ascending index, so in a
+    // valid list every span starts past the last one of its order: no folio can be listed twice.
+    let lastOrder = -1;
+    let spanEnd = 0;
     while (chunk !== 0) {
-      if (chunk === saved) throw new KhoError('ECORRUPT', `chunk list loops back to ${hex(chunk)}`);
-      walk.enter(chunk, PAGE_SIZE, 'chunk');
-      const order = mem.load32(chunk + CHUNK_ORDER);
-      const n = mem.load32(chunk + CHUNK_NUM_ELMS);
-      if (n > BITMAPS_PER_CHUNK) throw new KhoError('ECORRUPT', `chunk ${hex(chunk)} claims ${n} bitmaps`);
-      if (order > MAX_ORDER) throw new KhoError('ECORRUPT', `chunk ${hex(chunk)} has order ${order}`);
-      const folio = FOLIO_BYTES[order];
+      const c = walk.enter(chunk, PAGE_SIZE, 'chunk', from);
+      const order = mem.ld(c + CHUNK_ORDER / 4);
+      const n = mem.ld(c + CHUNK_NUM_ELMS / 4);
+      if (n < 0 || n > BITMAPS_PER_CHUNK) throw new KhoError('ECORRUPT', `chunk ${hex(chunk)} claims ${n >>> 0} bitmaps`);
+      if (order < 0 || order > MAX_ORDER) throw new KhoError('ECORRUPT', `chunk ${hex(chunk)} has order ${order >>> 0}`);
+      if (order < lastOrder) throw new KhoError('ECORRUPT', `chunk ${hex(chunk)} of order ${order} follows order ${lastOrder}`);
+      if (order > lastOrder) spanEnd = 0;
+      lastOrder = order;
+      const span = preserveBits * FOLIO_BYTES[order];
       for (let i = 0; i < n; i++) {
-        const elm = chunk + CHUNK_HDR_SIZE + i * CHUNK_ENTRY_SIZE;
-        const start = mem.load64(elm);
-        const bitmap = walk.enter(mem.load64(elm + 8), bitmapBytes, 'bitmap');
-        for (let w = 0; w < words; w++) {
-          let x = mem.load32(bitmap + w * 4);
-          while (x !== 0) {
-            const low = x & -x;
-            x ^= low;
-            walk.folio(start + (w * 32 + 31 - Math.clz32(low)) * folio, order);
-          }
-        }
+        const elm = c + (CHUNK_HDR_SIZE + i * CHUNK_ENTRY_SIZE) / 4;
+        const start = mem.ld64(elm);
+        if (start < spanEnd || start % span !== 0) badSpan(chunk, i, start, spanEnd);
+        spanEnd = start + span;
+        const bitmapPa = mem.ld64(elm + 2);
+        const bitmap = walk.enter(bitmapPa, bitmapBytes, 'bitmap', chunk + CHUNK_HDR_SIZE + i * CHUNK_ENTRY_SIZE + 8);
+        walk.reportBits(bitmap, words, start, order);
       }
-      const next = mem.load64(chunk + CHUNK_NEXT);
-      if (++steps === power) {
-        saved = chunk;
-        power *= 2;
-        steps = 0;
-      }
-      chunk = next;
+      from = chunk + CHUNK_NEXT;
+      chunk = mem.ld64(c + CHUNK_NEXT / 4);
     }
   };
+}
+
+function badSpan(chunk: number, i: number, start: number, spanEnd: number): never {
+  throw new KhoError(
+    'ECORRUPT',
+    `chunk ${hex(chunk)} entry ${i}: bitmap at ${hex(start)} is not a bitmap-aligned span after ${hex(spanEnd)} (folios listed twice?)`,
+  );
 }

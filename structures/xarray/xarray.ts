@@ -74,7 +74,7 @@
  * operation allocates JS objects).
  */
 import type { SlabCache } from '../../src/ram/kernel-heap.ts';
-import type { PhysMem } from '../../src/ram/phys-mem.ts';
+import { INV_TWO32, type PhysMem } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
 
 export const XA_CHUNK_SHIFT = 6;
@@ -118,6 +118,37 @@ export function levelsFor(index: number): number {
 /** The most nodes one store can create: a 1-level tree grown to 6 levels, plus the 5 below the top. */
 const MAX_NEW_NODES = 2 * levelsFor(XA_MAX_INDEX) - 1;
 
+/** Word offsets of the node fields the walks read (the header word holds shift, offset, count, nr_values). */
+const W_PARENT = NODE_PARENT / 4;
+const W_SLOTS = NODE_SLOTS / 4;
+
+/** 64 << shift for each shift 0..30 (the index limit of a top node), so no Math.pow on the walk. */
+const INDEX_LIMIT = Float64Array.from({ length: 31 }, (_, s) => 2 ** (s + XA_CHUNK_SHIFT));
+
+/** Word index of the byte address pa (through PhysMem.base). */
+export function wordOf(mem: PhysMem, pa: number): number {
+  return mem.base(pa) + ((pa & 4095) >>> 2);
+}
+
+/**
+ * Word index of the object at the address in the entry lo:hi just loaded
+ * from RAM (PhysMem.follow: a dependent access); the entry's two tag bits
+ * fall away with the byte-to-word shift.
+ */
+export function followEntry(mem: PhysMem, lo: number, hi: number): number {
+  return mem.follow(lo, hi) + ((lo & 4095) >>> 2);
+}
+
+/** Whether the entry lo:hi is a node entry (internal, above the kernel's small internal entries). */
+function isNodeEntry(lo: number, hi: number): boolean {
+  return (lo & 3) === 2 && (hi !== 0 || lo < 0 || lo > XA_NODE_MIN);
+}
+
+/** The address in the node entry lo:hi. */
+function entryAddress(lo: number, hi: number): number {
+  return (lo >>> 0) - 2 + hi * TWO32;
+}
+
 /** shift byte of a node. */
 export function nodeShift(mem: PhysMem, node: number): number {
   return mem.load32(node) & 0xff;
@@ -125,10 +156,10 @@ export function nodeShift(mem: PhysMem, node: number): number {
 
 /** The node that the entry stored at `pa` points at, or 0 when that entry is not a node entry. */
 export function entryNode(mem: PhysMem, pa: number): number {
-  const lo = mem.load32(pa);
-  if ((lo & 3) !== 2) return 0;
-  const hi = mem.load32(pa + 4);
-  return hi === 0 && lo <= XA_NODE_MIN ? 0 : lo - 2 + hi * TWO32;
+  const w = wordOf(mem, pa);
+  const lo = mem.ld(w);
+  const hi = mem.ld(w + 1);
+  return isNodeEntry(lo, hi) ? entryAddress(lo, hi) : 0;
 }
 
 export class XArrayOps {
@@ -146,7 +177,8 @@ export class XArrayOps {
   /**
    * `headOffset` is where xa_head lies in the object at `xa` (the address
    * every operation takes and every node's `array` holds): XA_HEAD in a
-   * struct xarray, 0 for a bare head word.
+   * struct xarray, whose u32 xa_lock at offset 0 `store` takes; 0 for a bare
+   * head word, whose owner does its own locking.
    */
   constructor(
     private readonly mem: PhysMem,
@@ -162,43 +194,49 @@ export class XArrayOps {
   }
 
   /**
-   * The address of the slot holding `index` (xa_head for index 0 of a tree
-   * with no node), setting slotNode; or -1 when the tree has no slot for it
-   * yet, setting missingNodes to the nodes `create` would add (0 if `index`
-   * is out of range). Changes nothing.
+   * The word index (see PhysMem) of the slot holding `index` (xa_head for
+   * index 0 of a tree with no node), setting slotNode; or -1 when the tree
+   * has no slot for it yet, setting missingNodes to the nodes `create`
+   * would add (0 if `index` is out of range). Changes nothing.
    */
   lookup(xa: number, index: number): number {
+    return this.lookupAt(wordOf(this.mem, xa + this.headOffset), index);
+  }
+
+  /** lookup() given the word index of the xarray's head word. */
+  lookupAt(head: number, index: number): number {
     const mem = this.mem;
-    const headPa = xa + this.headOffset;
     this.slotNode = 0;
     this.missingNodes = 0;
-    let lo = mem.load32(headPa);
-    let hi = mem.load32(headPa + 4);
-    if ((lo & 3) !== 2 || (hi === 0 && lo <= XA_NODE_MIN)) {
-      if (index === 0) return headPa;
+    let lo = mem.ld(head);
+    let hi = mem.ld(head + 1);
+    if (!isNodeEntry(lo, hi)) {
+      if (index === 0) return head;
       // No node: a top of the needed height; a lone entry first takes a shift-0 node.
       if (index <= XA_MAX_INDEX) this.missingNodes = (lo | hi) === 0 ? levelsFor(index) : 2 * levelsFor(index) - 1;
       return -1;
     }
-    let node = lo - 2 + hi * TWO32;
-    let shift = nodeShift(mem, node);
+    let node = entryAddress(lo, hi);
+    let w = followEntry(mem, lo, hi);
+    let shift = mem.ld(w) & 0xff;
     if (index > XA_MAX_INDEX) return -1;
-    if (index >= 2 ** (shift + XA_CHUNK_SHIFT)) {
+    if (index >= INDEX_LIMIT[shift]) {
       // xas_expand adds levels up to the needed height, and index lies right of
       // slot 0 of the new top, so every node below the top on its path is new.
       this.missingNodes = 2 * levelsFor(index) - shift / XA_CHUNK_SHIFT - 2;
       return -1;
     }
     for (;;) {
-      const p = node + NODE_SLOTS + 8 * ((index >>> shift) & XA_CHUNK_MASK);
+      const p = w + W_SLOTS + 2 * ((index >>> shift) & XA_CHUNK_MASK);
       if (shift === 0) {
         this.slotNode = node;
         return p;
       }
-      lo = mem.load32(p);
-      hi = mem.load32(p + 4);
-      if ((lo & 3) === 2 && (hi !== 0 || lo > XA_NODE_MIN)) {
-        node = lo - 2 + hi * TWO32;
+      lo = mem.ld(p);
+      hi = mem.ld(p + 1);
+      if (isNodeEntry(lo, hi)) {
+        node = entryAddress(lo, hi);
+        w = followEntry(mem, lo, hi);
         shift -= XA_CHUNK_SHIFT;
       } else if ((lo | hi) === 0) {
         this.missingNodes = shift / XA_CHUNK_SHIFT;
@@ -214,7 +252,7 @@ export class XArrayOps {
   /** xa_load: the entry at `index`, or 0. */
   load(xa: number, index: number): number {
     const p = this.lookup(xa, index);
-    return p < 0 ? 0 : this.mem.load64(p);
+    return p < 0 ? 0 : this.mem.ld64(p);
   }
 
   /**
@@ -241,7 +279,7 @@ export class XArrayOps {
 
   /**
    * xas_expand then xas_create: adds top levels until `index` fits, then
-   * creates the missing nodes on the way down; returns the address of
+   * creates the missing nodes on the way down; returns the word index of
    * `index`'s slot (set or not) and sets slotNode. Nodes come from the
    * reserve first, then from the slab; on ENOMEM the nodes already linked
    * stay in the tree, empty.
@@ -255,7 +293,7 @@ export class XArrayOps {
     let shift = 0;
     if (top !== 0) {
       shift = nodeShift(mem, top) + XA_CHUNK_SHIFT;
-    } else if ((mem.load32(headPa) | mem.load32(headPa + 4)) === 0) {
+    } else if (mem.load64(headPa) === 0) {
       shift = XA_CHUNK_SHIFT * levelsFor(index);
       top = -1; // an empty head: nothing to push down
     }
@@ -264,77 +302,91 @@ export class XArrayOps {
     if (top >= 0) {
       while (index > (top !== 0 ? 2 ** shift - 1 : 0)) {
         const node = this.allocNode(xa, shift, 0, 0);
-        const lo = mem.load32(headPa);
-        mem.store32(node, shift | COUNT_ONE | ((lo & 1) * VALUE_ONE)); // the old head in slot 0
-        mem.store32(node + NODE_SLOTS, lo);
-        mem.store32(node + NODE_SLOTS + 4, mem.load32(headPa + 4));
+        const head = wordOf(mem, headPa);
+        const w = wordOf(mem, node);
+        const lo = mem.ld(head);
+        mem.st(w, shift | COUNT_ONE | ((lo & 1) * VALUE_ONE)); // the old head in slot 0
+        mem.st(w + W_SLOTS, lo);
+        mem.st(w + W_SLOTS + 1, mem.ld(head + 1));
         if (top !== 0) {
-          mem.store32(top, mem.load32(top) & ~0xff00); // offset 0 in its new parent
-          mem.store64(top + NODE_PARENT, node);
+          const t = wordOf(mem, top);
+          mem.st(t, mem.ld(t) & ~0xff00); // offset 0 in its new parent
+          mem.st64(t + W_PARENT, node);
         }
-        mem.store64(headPa, node + 2);
+        mem.st64(head, node + 2);
         top = node;
         shift += XA_CHUNK_SHIFT;
       }
     }
 
     // xas_create: descend from the head, creating each missing node.
-    let slot = headPa;
+    let slot = wordOf(mem, headPa);
     let parent = 0;
     let offset = 0;
     while (shift > 0) {
       shift -= XA_CHUNK_SHIFT;
-      const lo = mem.load32(slot);
-      const hi = mem.load32(slot + 4);
+      const lo = mem.ld(slot);
+      const hi = mem.ld(slot + 1);
       let node: number;
       if ((lo | hi) === 0) {
         node = this.allocNode(xa, shift, parent, offset);
-        mem.store64(slot, node + 2);
-      } else if ((lo & 3) === 2 && (hi !== 0 || lo > XA_NODE_MIN)) {
-        node = lo - 2 + hi * TWO32;
+        mem.st64(slot, node + 2);
+      } else if (isNodeEntry(lo, hi)) {
+        node = entryAddress(lo, hi);
       } else {
         break;
       }
       parent = node;
       offset = (index >>> shift) & XA_CHUNK_MASK;
-      slot = node + NODE_SLOTS + 8 * offset;
+      slot = wordOf(mem, node) + W_SLOTS + 2 * offset;
     }
     this.slotNode = parent;
     return slot;
   }
 
   /**
-   * xas_store at a slot returned by lookup or create (in `node`, 0 for the
-   * head): writes the entry lo + hi * 2^32, adjusts the node's count and
-   * nr_values, and when the slot is emptied frees every node left empty on
-   * the way up and shrinks the top (xas_delete_node, xas_shrink).
+   * xas_store at a slot returned by lookup or create (a word index, in
+   * `node`, 0 for the head): writes the entry lo + hi * 2^32, adjusts the
+   * node's count and nr_values, and when the slot is emptied frees every
+   * node left empty on the way up and shrinks the top (xas_delete_node,
+   * xas_shrink).
    */
   storeAt(xa: number, slot: number, node: number, lo: number, hi: number): void {
     const mem = this.mem;
-    const oldLo = mem.load32(slot);
-    const oldHi = mem.load32(slot + 4);
-    mem.store32(slot, lo);
-    mem.store32(slot + 4, hi);
+    const oldLo = mem.ld(slot);
+    const oldHi = mem.ld(slot + 1);
+    mem.st(slot, lo);
+    mem.st(slot + 1, hi);
     if (node === 0) return;
     const dCount = ((lo | hi) !== 0 ? 1 : 0) - ((oldLo | oldHi) !== 0 ? 1 : 0);
     const dValues = (lo & 1) - (oldLo & 1);
     if (dCount === 0 && dValues === 0) return;
-    mem.store32(node, (mem.load32(node) + dCount * COUNT_ONE + dValues * VALUE_ONE) >>> 0);
+    const w = wordOf(mem, node);
+    mem.st(w, (mem.ld(w) + dCount * COUNT_ONE + dValues * VALUE_ONE) | 0);
     if (dCount < 0) this.deleteNode(xa, node);
   }
 
   /**
-   * xa_store of a non-NULL pointer entry; returns the entry it replaced (0
-   * if none). Grows the tree as `create` does, taking nodes from the slab
-   * as it goes (as the kernel); see there for a failed allocation.
+   * xa_store of a non-NULL pointer entry under xa_lock (a struct xarray's
+   * spinlock: a compare-and-exchange to take it, a plain store to release
+   * it, as x86's queued spinlock does); returns the entry it replaced (0 if
+   * none). Grows the tree as `create` does, taking nodes from the slab as it
+   * goes (as the kernel); see there for a failed allocation.
    */
   store(xa: number, index: number, entry: number): number {
     checkIndex(index);
     if (entry === 0 || entry % 4 !== 0) throw new KhoError('EINVAL', `xa_store of non-pointer entry ${hex(entry)}`);
-    const slot = this.create(xa, index);
-    const old = this.mem.load64(slot);
-    this.storeAt(xa, slot, this.slotNode, entry >>> 0, Math.floor(entry / TWO32));
-    return old;
+    const mem = this.mem;
+    const lock = this.headOffset === XA_HEAD ? wordOf(mem, xa) : -1;
+    if (lock >= 0) mem.atomicCas(lock, 0, 1);
+    try {
+      const slot = this.create(xa, index);
+      const old = mem.ld64(slot);
+      this.storeAt(xa, slot, this.slotNode, entry | 0, (entry * INV_TWO32) | 0);
+      return old;
+    } finally {
+      if (lock >= 0) mem.st(wordOf(mem, xa), 0);
+    }
   }
 
   /**
@@ -345,48 +397,52 @@ export class XArrayOps {
    */
   find(xa: number, start: number): boolean {
     const mem = this.mem;
-    const headPa = xa + this.headOffset;
-    let entry = mem.load64(headPa);
-    if (entry === 0 || start > XA_MAX_INDEX) return false;
-    let node = entryNode(mem, headPa);
-    if (node === 0) {
+    const head = wordOf(mem, xa + this.headOffset);
+    let lo = mem.ld(head);
+    let hi = mem.ld(head + 1);
+    if ((lo | hi) === 0 || start > XA_MAX_INDEX) return false;
+    if (!isNodeEntry(lo, hi)) {
       if (start !== 0) return false;
       this.foundIndex = 0;
-      this.foundEntry = entry;
+      this.foundEntry = (lo >>> 0) + hi * TWO32;
       return true;
     }
-    let shift = nodeShift(mem, node);
-    if (start >= 2 ** (shift + XA_CHUNK_SHIFT)) return false;
+    let node = entryAddress(lo, hi);
+    let w = followEntry(mem, lo, hi);
+    let shift = mem.ld(w) & 0xff;
+    if (start >= INDEX_LIMIT[shift]) return false;
     let base = 0; // first index covered by `node`
     let index = start; // smallest index still wanted
     let offset = (start >>> shift) & XA_CHUNK_MASK;
     for (;;) {
       let o = offset;
       for (; o < XA_CHUNK_SIZE; o++) {
-        entry = mem.load64(node + NODE_SLOTS + o * 8);
-        if (entry !== 0) break;
+        lo = mem.ld(w + W_SLOTS + 2 * o);
+        hi = mem.ld(w + W_SLOTS + 2 * o + 1);
+        if ((lo | hi) !== 0) break;
       }
       if (o < XA_CHUNK_SIZE) {
         const slotBase = base + o * 2 ** shift;
         if (slotBase > index) index = slotBase;
-        const child = shift === 0 ? 0 : entryNode(mem, node + NODE_SLOTS + o * 8);
-        if (child === 0) {
+        if (shift === 0 || !isNodeEntry(lo, hi)) {
           this.foundIndex = index;
-          this.foundEntry = entry;
+          this.foundEntry = (lo >>> 0) + hi * TWO32;
           return true;
         }
-        node = child;
+        node = entryAddress(lo, hi);
+        w = followEntry(mem, lo, hi);
         base = slotBase;
-        shift = nodeShift(mem, node);
+        shift = mem.ld(w) & 0xff;
         offset = Math.floor((index - base) / 2 ** shift) & XA_CHUNK_MASK;
       } else {
         // This node is exhausted: continue after it in its parent.
-        const up = mem.load64(node + NODE_PARENT);
+        const up = mem.ld64(w + W_PARENT);
         if (up === 0) return false;
-        const myOffset = (mem.load32(node) >>> 8) & 0xff;
+        const myOffset = (mem.ld(w) >>> 8) & 0xff;
         shift += XA_CHUNK_SHIFT;
         base -= myOffset * 2 ** shift;
         node = up;
+        w = followEntry(mem, mem.ld(w + W_PARENT), mem.ld(w + W_PARENT + 1));
         offset = myOffset + 1;
       }
     }
@@ -416,12 +472,16 @@ export class XArrayOps {
   private allocNode(xa: number, shift: number, parent: number, offset: number): number {
     const node = this.nrSpare > 0 ? this.spare[--this.nrSpare] : this.nodes.alloc();
     const mem = this.mem;
-    mem.store32(node, shift | (offset << 8));
-    mem.store64(node + NODE_PARENT, parent);
-    mem.store64(node + NODE_ARRAY, xa);
-    mem.store64(node + NODE_PRIVATE_LIST, node + NODE_PRIVATE_LIST);
-    mem.store64(node + NODE_PRIVATE_LIST + 8, node + NODE_PRIVATE_LIST);
-    if (parent !== 0) mem.store32(parent, (mem.load32(parent) + COUNT_ONE) >>> 0);
+    const w = wordOf(mem, node);
+    mem.st(w, shift | (offset << 8));
+    mem.st64(w + W_PARENT, parent);
+    mem.st64(w + NODE_ARRAY / 4, xa);
+    mem.st64(w + NODE_PRIVATE_LIST / 4, node + NODE_PRIVATE_LIST);
+    mem.st64(w + NODE_PRIVATE_LIST / 4 + 2, node + NODE_PRIVATE_LIST);
+    if (parent !== 0) {
+      const p = wordOf(mem, parent);
+      mem.st(p, (mem.ld(p) + COUNT_ONE) | 0);
+    }
     return node;
   }
 
@@ -429,16 +489,18 @@ export class XArrayOps {
   private deleteNode(xa: number, node: number): void {
     const mem = this.mem;
     for (;;) {
-      if (((mem.load32(node) >>> 16) & 0xff) !== 0) break;
-      const parent = mem.load64(node + NODE_PARENT);
-      const offset = (mem.load32(node) >>> 8) & 0xff;
+      const w = wordOf(mem, node);
+      if (((mem.ld(w) >>> 16) & 0xff) !== 0) break;
+      const parent = mem.ld64(w + W_PARENT);
+      const offset = (mem.ld(w) >>> 8) & 0xff;
       this.nodes.free(node);
       if (parent === 0) {
         mem.store64(xa + this.headOffset, 0);
         return;
       }
-      mem.store64(parent + NODE_SLOTS + 8 * offset, 0);
-      mem.store32(parent, (mem.load32(parent) - COUNT_ONE) >>> 0);
+      const p = wordOf(mem, parent);
+      mem.st64(p + W_SLOTS + 2 * offset, 0);
+      mem.st(p, (mem.ld(p) - COUNT_ONE) | 0);
       node = parent;
     }
     if (mem.load64(node + NODE_PARENT) === 0) this.shrink(xa, node);
@@ -447,19 +509,20 @@ export class XArrayOps {
   /** xas_shrink: while the top node holds only slot 0, that entry becomes the head and the node is freed. */
   private shrink(xa: number, node: number): void {
     const mem = this.mem;
-    const headPa = xa + this.headOffset;
+    const head = wordOf(mem, xa + this.headOffset);
     for (;;) {
-      if (((mem.load32(node) >>> 16) & 0xff) !== 1) return;
-      const lo = mem.load32(node + NODE_SLOTS);
-      const hi = mem.load32(node + NODE_SLOTS + 4);
+      const w = wordOf(mem, node);
+      if (((mem.ld(w) >>> 16) & 0xff) !== 1) return;
+      const lo = mem.ld(w + W_SLOTS);
+      const hi = mem.ld(w + W_SLOTS + 1);
       if ((lo | hi) === 0) return;
       const isNode = (lo & 3) === 2;
-      if (!isNode && nodeShift(mem, node) !== 0) return;
-      mem.store32(headPa, lo);
-      mem.store32(headPa + 4, hi);
+      if (!isNode && (mem.ld(w) & 0xff) !== 0) return;
+      mem.st(head, lo);
+      mem.st(head + 1, hi);
       this.nodes.free(node);
       if (!isNode) return;
-      node = lo - 2 + hi * TWO32;
+      node = entryAddress(lo, hi);
       mem.store64(node + NODE_PARENT, 0);
     }
   }
