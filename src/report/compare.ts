@@ -7,7 +7,10 @@
 import type { Results } from '../results/schema.ts';
 import { formatPct } from './format.ts';
 import { METRICS, type MetricDef, type MetricId, findPair, scenariosOf, structuresOf } from './metrics.ts';
+import { benjaminiHochberg } from '../stats/benjamini-hochberg.ts';
 import { type Interval, bootstrapRatio, mannWhitneyU, ratioInterval, zTestFromIntervals } from './stats.ts';
+
+export { benjaminiHochberg } from '../stats/benjamini-hochberg.ts';
 
 export interface ComparisonOptions {
   /** Changes smaller than this fraction are "within noise" whatever the test says (default 0.05). */
@@ -83,20 +86,6 @@ function compareMetric(
   }
   const z = zTestFromIntervals(eb, ec);
   return { ...common, change: changeFromRatio(ratioInterval(eb, ec)), test: 'z (from CIs)', p: z.p };
-}
-
-/** Benjamini–Hochberg adjusted p-values, in the input order. */
-export function benjaminiHochberg(ps: readonly number[]): number[] {
-  const n = ps.length;
-  const order = ps.map((p, i) => ({ p, i })).sort((a, b) => a.p - b.p);
-  const adjusted = new Array<number>(n);
-  let min = 1;
-  for (let k = n - 1; k >= 0; k--) {
-    const v = Math.min(min, (order[k].p * n) / (k + 1));
-    min = v;
-    adjusted[order[k].i] = Math.min(1, v);
-  }
-  return adjusted;
 }
 
 export function compareRuns(current: Results, baseline: Results, options: ComparisonOptions = {}): Comparison {
