@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { STRUCTURE_IDS } from '../src/tracker/tracker.ts';
 import { PROFILE_NAMES, type ProfileName, isProfileName } from './profiles.ts';
 import { SCENARIO_IDS, isScenarioId } from './scenarios.ts';
-import { UsageError } from '../src/cli/guard.ts';
+import { UsageError, joinNegativeValues } from '../src/cli/guard.ts';
 
 export { UsageError };
 
@@ -66,7 +66,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let parsed;
   try {
     parsed = parseArgs({
-      args: [...argv],
+      args: joinNegativeValues(argv),
       strict: true,
       allowPositionals: false,
       options: {

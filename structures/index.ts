@@ -30,8 +30,8 @@ export const STRUCTURES: Readonly<Record<StructureId, StructureSpec>> = {
   radix,
 };
 
+/** Own properties only: "__proto__" or "toString" is an unknown id, not an inherited object. */
 export function structureSpec(id: string): StructureSpec {
-  const spec = (STRUCTURES as Record<string, StructureSpec | undefined>)[id];
-  if (!spec) throw new Error(`unknown structure "${id}" (known: ${Object.keys(STRUCTURES).join(', ')})`);
-  return spec;
+  if (!Object.hasOwn(STRUCTURES, id)) throw new Error(`unknown structure "${id}" (known: ${Object.keys(STRUCTURES).join(', ')})`);
+  return STRUCTURES[id as StructureId];
 }

@@ -1,15 +1,27 @@
 /**
  * The inspection commands end to end, as a user runs them: dump a
- * hand-over for every structure, decode its FDT with dtc, restore it.
+ * hand-over for every structure, decode its FDT with dtc, restore it; and
+ * the promise for bad input: exit 2 and one line on stderr, never a stack
+ * trace, never a hang, never a write outside --out.
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parseBenchArgs } from '../bench/cli.ts';
+import { UsageError, isExpectedFailure, oneLine } from '../src/cli/guard.ts';
+import { prepareOutDir } from '../src/cli/out-dir.ts';
+import { parseRam } from '../src/cli/sizes.ts';
+import { writeFdt } from '../src/fdt/fdt.ts';
+import { checkBanks, readDump, writeDump } from '../src/kexec/dump.ts';
+import { handOver } from '../src/kexec/kexec.ts';
+import { Machine } from '../src/ram/machine.ts';
 import { STRUCTURE_IDS } from '../src/tracker/tracker.ts';
-import { runKho } from './harness.ts';
+import { structureSpec } from '../structures/index.ts';
+import { type CommandResult, GiB, runKho } from './harness.ts';
 
 const run = promisify(execFile);
 const ids = (process.env.KHO_STRUCTURES?.split(',') ?? STRUCTURE_IDS) as readonly string[];
@@ -38,6 +50,8 @@ describe.each(ids)('kho dump / restore: %s', (id) => {
     const out = join(dir, 'handover');
     const dumped = await kho('dump', '--structure', id, '--ops', path, '--ram', '8G@0,4G@0x8000000000000', '--out', out);
     expect(dumped).toMatchObject({ code: 0, stderr: '' });
+    const written = ['fdt.dtb', 'memory.img', 'machine.json'].map((f) => `wrote ${join(out, f)} (${statSync(join(out, f)).size} bytes)`);
+    expect(dumped.stdout.trim().split('\n')).toEqual(written);
 
     const machine = JSON.parse(await readFile(join(out, 'machine.json'), 'utf8'));
     expect(machine).toMatchObject({ structure: id, ram: '0x300000000' });
@@ -62,18 +76,220 @@ describe('kho command errors', () => {
     ['unknown structure', ['dump', '--structure', 'btree', '--ops', 'OPS', '--out', 'OUT'], /unknown structure/],
     ['malformed JSON', ['dump', '--structure', 'flat-bitmap', '--ops', 'BAD', '--out', 'OUT'], /not valid JSON/],
     ['misaligned address', ['dump', '--structure', 'flat-bitmap', '--ops', 'MISALIGNED', '--out', 'OUT'], /EINVAL.*not aligned/],
-    ['missing file', ['restore', '--in', '/nonexistent/kho'], /ENOENT/],
+    ['missing file', ['restore', '--in', '/nonexistent/kho'], /cannot read \/nonexistent\/kho\/machine\.json: no such file or directory$/],
     ['unknown command', ['frobnicate'], /unknown command/],
     ['bad RAM size', ['dump', '--structure', 'flat-bitmap', '--ops', 'OPS', '--ram', 'lots', '--out', 'OUT'], /not a size/],
+    ['negative RAM size', ['dump', '--structure', 'flat-bitmap', '--ops', 'OPS', '--ram', '-1', '--out', 'OUT'], /RAM size "-1" is not a size/],
+    ['inherited structure name', ['dump', '--structure', '__proto__', '--ops', 'OPS', '--out', 'OUT'], /unknown structure "__proto__" \(known: flat-bitmap, /],
   ])('%s: one line on stderr, exit code 2', async (_, args, message) => {
     const good = await opsFile(OPS);
     const bad = await opsFile('[{"op": "preserve", "phys": ');
     const misaligned = await opsFile([{ op: 'preserve', phys: '0x1800', order: 0 }]);
-    const subst = { OPS: good.path, BAD: bad.path, MISALIGNED: misaligned.path, OUT: join(good.dir, 'out') } as Record<string, string>;
-    const result = await kho(...args.map((a) => subst[a] ?? a));
-    expect(result.code).toBe(2);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(message);
-    expect(result.stderr).not.toMatch(/\n\s+at /);
+    const out = join(good.dir, 'out');
+    // A Map, not an object literal: "__proto__" must stay an argument.
+    const subst = new Map([['OPS', good.path], ['BAD', bad.path], ['MISALIGNED', misaligned.path], ['OUT', out]]);
+    expectOneLine(await kho(...args.map((a) => subst.get(a) ?? a)), message);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+const root = mkdtempSync(join(tmpdir(), 'kho-cli-inputs-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let folders = 0;
+const folder = () => mkdtempSync(join(root, `${folders++}-`));
+
+/** A small, valid dump, written in-process: the refusal tests only vary one file of it. */
+const goodDump = (() => {
+  const dir = folder();
+  const tracker = structureSpec('flat-bitmap').create(new Machine({ banks: [{ start: 0, size: 8 * GiB }] }));
+  tracker.preserve(0x1000, 0);
+  writeDump(dir, handOver(tracker));
+  return dir;
+})();
+
+/** A copy of the good dump with `name` replaced by whatever `plant` puts at its path. */
+function variant(name: string, plant: (path: string) => void): string {
+  const dir = folder();
+  cpSync(goodDump, dir, { recursive: true });
+  rmSync(join(dir, name));
+  plant(join(dir, name));
+  return dir;
+}
+
+const fifo = (path: string) => execFileSync('mkfifo', [path]);
+const machineJson = (banks: { start: number; size: number }[]) => (path: string) => {
+  const hex = (n: number) => `0x${n.toString(16)}`;
+  const ram = banks.reduce((s, b) => s + b.size, 0);
+  writeFileSync(path, JSON.stringify({ structure: 'flat-bitmap', ram: hex(ram), banks: banks.map((b) => ({ start: hex(b.start), size: hex(b.size) })) }));
+};
+
+/** The one line the CLI would print for readDump's failure, which must come within a second. */
+async function refusal(dir: string): Promise<string> {
+  const started = Date.now();
+  const error = await readDump(dir).then(
+    () => new Error('accepted'),
+    (e: unknown) => e,
+  );
+  expect(Date.now() - started).toBeLessThan(1000);
+  expect(isExpectedFailure(error), String(error)).toBe(true);
+  return oneLine(error);
+}
+
+/** Runs kho, killed after `ms`: a hang fails the test instead of stalling the suite. */
+function khoWithin(ms: number, ...args: string[]): Promise<CommandResult & { killed: boolean }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', 'src/cli/kho.ts', ...args], { timeout: ms }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr, killed: error?.killed ?? false });
+    });
+  });
+}
+
+function expectOneLine(result: CommandResult, message: RegExp): void {
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  expect(result.stderr.trim()).toMatch(message);
+}
+
+describe('kho restore: only small regular files inside the dump folder', () => {
+  const FILES = ['machine.json', 'fdt.dtb', 'memory.img'];
+
+  it('reads the good dump', async () => {
+    expect((await readDump(goodDump)).image.pfns.length).toBeGreaterThan(0);
+  });
+
+  it.each(FILES)('refuses a named pipe as %s at once', async (name) => {
+    expect(await refusal(variant(name, fifo))).toMatch(new RegExp(`${name} is a named pipe, not a regular file$`));
+  }, 5000);
+
+  it.each(FILES.flatMap((name) => ['/dev/zero', '/dev/urandom'].map((target) => [name, target])))('refuses %s linked to %s', async (name, target) => {
+    const dir = variant(name, (path) => symlinkSync(target, path));
+    expect(await refusal(dir)).toBe(`${join(dir, name)} is a symbolic link that leads out of ${dir}`);
+  });
+
+  it('follows a symbolic link that stays inside the folder', async () => {
+    const dir = variant('fdt.dtb', (path) => {
+      cpSync(join(goodDump, 'fdt.dtb'), join(path, '..', 'real.dtb'));
+      symlinkSync('real.dtb', path);
+    });
+    expect((await readDump(dir)).fdt).toEqual(new Uint8Array(readFileSync(join(goodDump, 'fdt.dtb'))));
+  });
+
+  it.each([
+    ['fdt.dtb over one page', 'fdt.dtb', (path: string) => writeFileSync(path, new Uint8Array(4097)), /fdt\.dtb is 4097 bytes, over the limit of 4096 \(the KHO root FDT is one page\)$/],
+    ['machine.json over 64 KiB', 'machine.json', (path: string) => writeFileSync(path, `{${' '.repeat(65536)}}`), /machine\.json is 65538 bytes, over the limit of 65536/],
+    ['a 3 GB sparse memory.img', 'memory.img', (path: string) => (writeFileSync(path, ''), truncateSync(path, 3e9)), /memory\.img is 3000000000 bytes, not a whole number of 4104-byte records$/],
+    ['memory.img over 2^20 records', 'memory.img', (path: string) => (writeFileSync(path, ''), truncateSync(path, (2 ** 20 + 1) * 4104)), /memory\.img is 4303360008 bytes, over the limit of 4303355904/],
+    ['machine.json that is not UTF-8', 'machine.json', (path: string) => writeFileSync(path, new Uint8Array([0x7b, 0xff, 0x7d])), /machine\.json is not UTF-8 text$/],
+  ])('refuses %s', async (_, name, plant, message) => {
+    expect(await refusal(variant(name, plant))).toMatch(message);
+  });
+
+  const T = 2 ** 40;
+  it.each([
+    ['a bank listed twice', [{ start: 0, size: 8 * GiB }, { start: 0, size: 8 * GiB }], /RAM bank 0x0\+0x200000000 is listed twice$/],
+    ['overlapping banks', [{ start: 0, size: 8 * GiB }, { start: 4 * GiB, size: 8 * GiB }], /RAM bank 0x100000000\+0x200000000 overlaps RAM bank 0x0\+0x200000000$/],
+    ['an unaligned bank', [{ start: 0x800, size: 8 * GiB }], /RAM bank 0x800\+0x200000000 is not page aligned$/],
+    ['an empty bank', [{ start: 0, size: 8 * GiB }, { start: T, size: 0 }], /RAM bank 0x10000000000\+0x0 is empty$/],
+    ['a bank past 2^52', [{ start: 0, size: 8 * GiB }, { start: 2 ** 52 - 4096, size: 8192 }], /ends above 2\^52$/],
+    ['more than 16 TiB', [{ start: 0, size: 16 * T }, { start: 2 ** 51, size: 4096 }], /0x100000001000 bytes of RAM, more than 16 TiB$/],
+    ['129 banks', Array.from({ length: 129 }, (_, i) => ({ start: i * 8 * GiB, size: 4096 })), /129 RAM banks, more than the 128 memblock starts with$/],
+  ])('refuses machine.json with %s', async (_, banks, message) => {
+    const dir = variant('machine.json', machineJson(banks));
+    expect(await refusal(dir)).toMatch(new RegExp(`^${join(dir, 'machine.json')}: .*${message.source}`));
+  });
+
+  it('looks structures up by own property only', () => {
+    for (const id of ['__proto__', 'toString', 'constructor', 'hasOwnProperty']) expect(() => structureSpec(id)).toThrow(`unknown structure "${id}"`);
+  });
+
+  it('checks --ram banks the same way', () => {
+    expect(() => checkBanks(parseRam('8G@0,4G@4G'), '--ram')).toThrow(/^--ram: RAM bank 0x100000000\+0x100000000 overlaps/);
+  });
+
+  it('refuses a named pipe as fdt.dtb end to end: exit 2 and one line, no hang', async () => {
+    const result = await khoWithin(20_000, 'restore', '--in', variant('fdt.dtb', fifo));
+    expect(result.killed).toBe(false);
+    expectOneLine(result, /fdt\.dtb is a named pipe, not a regular file$/);
+  });
+
+  it('refuses a named pipe as --ops end to end', async () => {
+    const dir = folder();
+    fifo(join(dir, 'ops.json'));
+    const result = await khoWithin(20_000, 'dump', '--structure', 'radix', '--ops', join(dir, 'ops.json'), '--out', join(dir, 'out'));
+    expect(result.killed).toBe(false);
+    expectOneLine(result, /ops\.json is a named pipe, not a regular file$/);
+    expect(readdirSync(dir)).toEqual(['ops.json']);
+  });
+
+  it('shows a hostile compatible string escaped and cut short', async () => {
+    const compatible = `\x1b[2J\x07\x00${'A'.repeat(1000)}`;
+    const dir = variant('fdt.dtb', (path) => writeFileSync(path, writeFdt({ name: '', props: { compatible } })));
+    const result = await kho('restore', '--in', dir);
+    expectOneLine(result, /FDT compatible "\\x1b\[2J\\x07\\x00A+"…, expected "kho-flat-bitmap-v1"$/);
+    expect(result.stderr.trim()).not.toMatch(/[\x00-\x1f]/);
+    expect(result.stderr.length).toBeLessThan(160);
+  });
+});
+
+describe('kho dump --out: a new or empty folder, checked before any work', () => {
+  it.each([
+    ['an existing file', (dir: string) => join(dir, 'file'), /exists and is not a folder$/],
+    ['/dev/null', () => '/dev/null', /output folder \/dev\/null exists and is not a folder$/],
+    ['a folder under /proc', () => '/proc/kho-out', /output folder \/proc\/kho-out is on procfs, a view of the kernel, not storage$/],
+  ])('refuses %s: exit 2, one line, nothing written', async (_, outOf, message) => {
+    const dir = folder();
+    const ops = join(dir, 'ops.json');
+    writeFileSync(ops, JSON.stringify(OPS));
+    writeFileSync(join(dir, 'file'), 'keep');
+    const out = outOf(dir);
+    const result = await kho('dump', '--structure', 'flat-bitmap', '--ops', ops, '--out', out);
+    expectOneLine(result, message);
+    expect(result.stdout).toBe('');
+    expect(readdirSync(dir).sort()).toEqual(['file', 'ops.json']);
+    expect(readFileSync(join(dir, 'file'), 'utf8')).toBe('keep');
+    expect(statSync('/dev/null').isCharacterDevice()).toBe(true);
+    expect(existsSync('/proc/kho-out') || existsSync('/sys/kho-out')).toBe(false);
+  });
+
+  it.each([
+    ['a folder under /sys', () => '/sys/kho-out', /^output folder \/sys\/kho-out is on sysfs, a view of the kernel, not storage$/],
+    ['a folder whose parent is missing', (dir: string) => join(dir, 'no', 'such'), /cannot be created: .*\/no does not exist$/],
+    ['a folder under a file', (dir: string) => join(dir, 'file', 'out'), /cannot be created: .*\/file is not a folder$/],
+    ['a folder that is not empty', (dir: string) => dir, /is a folder that is not empty$/],
+  ])('refuses %s', (_, outOf, message) => {
+    const dir = folder();
+    writeFileSync(join(dir, 'file'), 'keep');
+    expect(() => prepareOutDir(outOf(dir))).toThrow(UsageError);
+    expect(() => prepareOutDir(outOf(dir))).toThrow(message);
+    expect(readdirSync(dir)).toEqual(['file']);
+  });
+
+  it('creates only the last component, when asked to', () => {
+    const dir = folder();
+    const out = prepareOutDir(join(dir, 'run'));
+    expect(existsSync(out.path)).toBe(false);
+    out.create();
+    expect(statSync(out.path).isDirectory()).toBe(true);
+    out.create();
+  });
+
+  it('accepts an existing run with allowExistingRun, but never a symbolic link', () => {
+    const dir = folder();
+    mkdirSync(join(dir, 'run'));
+    writeFileSync(join(dir, 'run', 'results.json'), '{}');
+    expect(prepareOutDir(join(dir, 'run'), { allowExistingRun: true }).path).toBe(join(dir, 'run'));
+    symlinkSync('run', join(dir, 'link'));
+    expect(() => prepareOutDir(join(dir, 'link'), { allowExistingRun: true })).toThrow(/is a symbolic link; name the folder itself$/);
+  });
+});
+
+describe('numbers on the command line say what is expected', () => {
+  it.each([
+    [['--seed', '-1'], /^--seed must be an integer from 0 to 4294967295, got "-1"$/],
+    [['--jobs', '-3'], /^--jobs must be an integer from 1 to 64, got "-3"$/],
+    [['--seed', '1.5'], /^--seed must be an integer/],
+  ])('npm run bench -- %j', (args, message) => {
+    expect(() => parseBenchArgs(args)).toThrow(UsageError);
+    expect(() => parseBenchArgs(args)).toThrow(message);
   });
 });

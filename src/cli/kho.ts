@@ -2,20 +2,22 @@
  * `npm run kho -- <command>`: inspect what a tracker hands over.
  *
  *   dump --structure <id> --ops <ops.json> [--ram <size>] --out <dir>
- *       runs the operations on a fresh machine, finalizes, and writes the
- *       hand-over (fdt.dtb, machine.json, memory.img) into <dir>
+ *       runs the operations on a fresh machine, finalizes, writes the
+ *       hand-over (fdt.dtb, memory.img, machine.json) into <dir> (a new or
+ *       empty folder) and prints "wrote <file> (<n> bytes)" per file
  *   restore --in <dir>
  *       the next kernel: prints "0x<phys> <order>" per restored folio,
  *       sorted by address then order
  */
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
-import { readDump, writeDump } from '../kexec/dump.ts';
+import { checkBanks, readDump, writeDump } from '../kexec/dump.ts';
 import { FolioList, handOver, restoreHandover } from '../kexec/kexec.ts';
 import { Machine } from '../ram/machine.ts';
 import { structureSpec } from '../../structures/index.ts';
-import { UsageError, runCli } from './guard.ts';
+import { UsageError, joinNegativeValues, runCli } from './guard.ts';
+import { readTextInput } from './input-file.ts';
+import { prepareOutDir } from './out-dir.ts';
 import { parseRam, parseSize } from './sizes.ts';
 
 const USAGE = `usage:
@@ -31,13 +33,16 @@ const Op = z.discriminatedUnion('op', [
 ]);
 const Ops = z.array(Op);
 
+/** About 300 000 operations: inspection inputs, not benchmark workloads (those are scenarios). */
+const MAX_OPS_BYTES = 16 * 2 ** 20;
+
 async function readOps(path: string): Promise<z.infer<typeof Ops>> {
+  const text = await readTextInput(path, { maxBytes: MAX_OPS_BYTES, why: 'inspection inputs are small; benchmark workloads are scenarios' });
   let json: unknown;
   try {
-    json = JSON.parse(await readFile(path, 'utf8'));
+    json = JSON.parse(text);
   } catch (e) {
-    if (e instanceof SyntaxError) throw new UsageError(`${path} is not valid JSON: ${e.message}`);
-    throw e;
+    throw new UsageError(`${path} is not valid JSON: ${(e as Error).message}`);
   }
   const parsed = Ops.safeParse(json);
   if (!parsed.success) {
@@ -49,7 +54,7 @@ async function readOps(path: string): Promise<z.infer<typeof Ops>> {
 
 async function dump(args: string[]): Promise<void> {
   const { values } = parseArgs({
-    args,
+    args: joinNegativeValues(args),
     options: { structure: { type: 'string' }, ops: { type: 'string' }, ram: { type: 'string', default: '64G' }, out: { type: 'string' } },
   });
   if (!values.structure || !values.ops || !values.out) throw new UsageError('dump needs --structure, --ops and --out');
@@ -60,9 +65,10 @@ async function dump(args: string[]): Promise<void> {
       throw new UsageError((e as Error).message);
     }
   })();
+  const banks = checkBanks(parseRam(values.ram), '--ram');
+  const out = prepareOutDir(values.out);
   const ops = await readOps(values.ops);
-  const machine = new Machine({ banks: parseRam(values.ram) });
-  const tracker = spec.create(machine);
+  const tracker = spec.create(new Machine({ banks }));
   ops.forEach((op, i) => {
     const phys = parseSize(op.phys, `operation ${i} phys`);
     try {
@@ -73,11 +79,13 @@ async function dump(args: string[]): Promise<void> {
       throw Object.assign(e as Error, { message: `operation ${i} (${op.op} ${op.phys}): ${(e as Error).message}` });
     }
   });
-  await writeDump(values.out, handOver(tracker));
+  const handover = handOver(tracker);
+  out.create();
+  for (const file of writeDump(out.path, handover)) process.stdout.write(`wrote ${file.path} (${file.bytes} bytes)\n`);
 }
 
 async function restore(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { in: { type: 'string' } } });
+  const { values } = parseArgs({ args: joinNegativeValues(args), options: { in: { type: 'string' } } });
   if (!values.in) throw new UsageError('restore needs --in <dir>');
   const list = new FolioList();
   restoreHandover(await readDump(values.in), list);

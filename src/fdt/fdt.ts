@@ -12,7 +12,9 @@
  * `getU64` encode and enforce that.
  *
  * The reader trusts nothing: every offset and length is bounds-checked and
- * any violation is a KhoError('ENOEXEC'), never a RangeError.
+ * any violation is a KhoError('ENOEXEC'), never a RangeError. Where it
+ * must choose, it does what libfdt (and so the kernel) does: the header
+ * checks of fdt_check_header, and the first of two same-named properties.
  */
 import { KhoError } from '../tracker/errors.ts';
 
@@ -24,6 +26,14 @@ const FDT_NOP = 4;
 const FDT_END = 9;
 const HEADER_SIZE = 40;
 const MAX_DEPTH = 64;
+/** libfdt's FDT_FIRST_SUPPORTED_VERSION and FDT_LAST_SUPPORTED_VERSION. */
+const FIRST_SUPPORTED_VERSION = 0x02;
+const LAST_SUPPORTED_VERSION = 0x11;
+/** size_dt_struct, which this reader bounds the structure block by, came in version 17. */
+const READ_VERSION = 17;
+const INT_MAX = 2 ** 31 - 1;
+/** Characters of image bytes a message quotes at most. */
+const QUOTE_LIMIT = 64;
 
 export interface FdtNode {
   readonly name: string;
@@ -103,22 +113,57 @@ export function writeFdt(root: FdtNodeSpec): Uint8Array {
   return out;
 }
 
+/**
+ * Image bytes as a message may show them: in double quotes, printable
+ * ASCII as is, every other byte as \xNN, at most QUOTE_LIMIT characters
+ * then an ellipsis. A hostile image cannot then move the cursor, ring the
+ * bell, cut the line or make it arbitrarily long.
+ */
+export function quoteImageBytes(bytes: Uint8Array | string): string {
+  let out = '';
+  for (const b of typeof bytes === 'string' ? Buffer.from(bytes) : bytes) {
+    const c = escapeByte(b);
+    if (out.length + c.length > QUOTE_LIMIT) return `"${out}"…`;
+    out += c;
+  }
+  return `"${out}"`;
+}
+
+function escapeByte(b: number): string {
+  if (b === 0x22 || b === 0x5c) return `\\${String.fromCharCode(b)}`;
+  if (b >= 0x20 && b < 0x7f) return String.fromCharCode(b);
+  return `\\x${b.toString(16).padStart(2, '0')}`;
+}
+
+/** fdt_check_header's rules, for a blob of `length` bytes. */
+function checkHeader(view: DataView, length: number, bad: (why: string) => never): void {
+  if (length < HEADER_SIZE) bad(`${length} bytes is shorter than the header`);
+  if (view.getUint32(0) !== FDT_MAGIC) bad('bad magic');
+  const total = view.getUint32(4);
+  const version = view.getUint32(20);
+  const lastComp = view.getUint32(24);
+  if (version < FIRST_SUPPORTED_VERSION || lastComp > LAST_SUPPORTED_VERSION || version < lastComp) {
+    bad(`version ${version} (last compatible ${lastComp}) is not supported`);
+  }
+  if (version < READ_VERSION) bad(`version ${version} is older than ${READ_VERSION}`);
+  if (total < HEADER_SIZE || total > INT_MAX) bad(`totalsize ${total} is not a possible size`);
+  if (total > length) bad(`totalsize ${total} exceeds the ${length} bytes given`);
+  const inside = (off: number, size: number) => off >= HEADER_SIZE && off + size <= total;
+  if (!inside(view.getUint32(16), 0)) bad('memory reservation map outside the blob');
+  if (!inside(view.getUint32(8), view.getUint32(36))) bad('structure block outside the blob');
+  if (!inside(view.getUint32(12), view.getUint32(32))) bad('strings block outside the blob');
+}
+
 export function readFdt(blob: Uint8Array): FdtNode {
   const bad = (why: string): never => {
     throw new KhoError('ENOEXEC', `malformed FDT: ${why}`);
   };
-  if (blob.length < HEADER_SIZE) bad(`${blob.length} bytes is shorter than the header`);
   const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
-  if (view.getUint32(0) !== FDT_MAGIC) bad('bad magic');
-  const total = view.getUint32(4);
+  checkHeader(view, blob.length, bad);
   const structOff = view.getUint32(8);
   const stringsOff = view.getUint32(12);
-  const version = view.getUint32(20);
   const stringsSize = view.getUint32(32);
   const structSize = view.getUint32(36);
-  if (total > blob.length) bad(`totalsize ${total} exceeds the ${blob.length} bytes given`);
-  if (version < 17) bad(`version ${version} is older than 17`);
-  if (structOff % 4 || structOff + structSize > total || stringsOff + stringsSize > total) bad('blocks outside the blob');
 
   const structEnd = structOff + structSize;
   let p = structOff;
@@ -128,20 +173,22 @@ export function readFdt(blob: Uint8Array): FdtNode {
     p += 4;
     return v;
   };
-  const cstring = (from: number, limit: number): string => {
+  /** The string at `from` and the offset of its NUL (its decoded length can differ from its bytes'). */
+  const cstring = (from: number, limit: number): [string, number] => {
     let end = from;
     while (end < limit && blob[end] !== 0) end++;
     if (end >= limit) bad('unterminated string');
-    return Buffer.from(blob.subarray(from, end)).toString('utf8');
+    return [Buffer.from(blob.subarray(from, end)).toString('utf8'), end];
   };
+  // Tokens are aligned from the start of the structure block, which libfdt does not require to be aligned itself.
   const align = () => {
-    p = (p + 3) & ~3;
+    p = structOff + Math.ceil((p - structOff) / 4) * 4;
   };
 
   const parseNode = (depth: number): FdtNode => {
     if (depth > MAX_DEPTH) bad('nodes nested too deep');
-    const name = cstring(p, structEnd);
-    p += Buffer.byteLength(name) + 1;
+    const [name, nul] = cstring(p, structEnd);
+    p = nul + 1;
     align();
     const props = new Map<string, Uint8Array>();
     const children: FdtNode[] = [];
@@ -152,7 +199,9 @@ export function readFdt(blob: Uint8Array): FdtNode {
         const nameoff = u32();
         if (nameoff >= stringsSize) bad('property name outside the strings block');
         if (p + len > structEnd) bad('property value outside the structure block');
-        props.set(cstring(stringsOff + nameoff, stringsOff + stringsSize), blob.slice(p, p + len));
+        const [propName] = cstring(stringsOff + nameoff, stringsOff + stringsSize);
+        // fdt_getprop returns the first property of a name: a second one cannot override it.
+        if (!props.has(propName)) props.set(propName, blob.slice(p, p + len));
         p += len;
         align();
       } else if (token === FDT_BEGIN_NODE) {
@@ -193,5 +242,8 @@ export function getU64(node: FdtNode, name: string): number {
 /** Throws unless the root's compatible string is `expected`. */
 export function expectCompatible(root: FdtNode, expected: string): void {
   const got = getString(root, 'compatible');
-  if (got !== expected) throw new KhoError('ENOEXEC', `FDT compatible "${got}", expected "${expected}"`);
+  if (got !== expected) {
+    const raw = root.props.get('compatible')!;
+    throw new KhoError('ENOEXEC', `FDT compatible ${quoteImageBytes(raw.subarray(0, raw.length - 1))}, expected "${expected}"`);
+  }
 }

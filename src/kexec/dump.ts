@@ -10,18 +10,33 @@
  *                 the page's 4096 bytes
  *
  * Every other page of RAM is garbage to the reader, as to the next kernel.
+ * A dump folder is untrusted input: each file must be a regular file inside
+ * the folder and within a size bound before a byte of it is read.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../cli/guard.ts';
+import { openInput, readExactly, readInput, readTextInput } from '../cli/input-file.ts';
 import { writeAtomic } from '../results/io.ts';
-import { type Bank, PAGE_SIZE, type RamImage } from '../ram/phys-mem.ts';
-import { KhoError } from '../tracker/errors.ts';
+import { type Bank, MAX_RAM, PAGE_SIZE, PHYS_LIMIT, type RamImage } from '../ram/phys-mem.ts';
+import { KhoError, hex } from '../tracker/errors.ts';
 import { STRUCTURE_IDS } from '../tracker/tracker.ts';
 import type { Handover } from './kexec.ts';
 
 const RECORD = 8 + PAGE_SIZE;
+/** The next kernel's memblock starts with a static array of 128 regions (INIT_MEMBLOCK_REGIONS). */
+export const MAX_BANKS = 128;
+/** 128 banks take under 10 KiB of machine.json. */
+const MAX_MACHINE_BYTES = 64 * 1024;
+/**
+ * The restore holds the image's pages in one typed array, which Node 20
+ * caps at 2^32 bytes: 2^20 pages, four times the flat bitmap of a 16 TiB
+ * machine (the least metadata any tracker needs there).
+ */
+const MAX_RECORDS = 2 ** 20;
+/** Records read (and written) at a time: 1 MiB, so no copy of the whole image is ever made. */
+const CHUNK_RECORDS = 256;
+
 const hexNumber = z
   .string()
   .regex(/^0x[0-9a-f]+$/i, 'expected a hex string like "0x1000"')
@@ -34,9 +49,40 @@ const MachineFile = z.object({
   banks: z.array(z.object({ start: hexNumber, size: hexNumber })).optional(),
 });
 
-const hex = (n: number) => `0x${n.toString(16)}`;
+/**
+ * The banks in address order, or a UsageError naming `where` and the bank.
+ * Overlapping banks would make RAM (and every folio in it) appear twice.
+ */
+export function checkBanks(banks: readonly Bank[], where: string): Bank[] {
+  const fail = (why: string): never => {
+    throw new UsageError(`${where}: ${why}`);
+  };
+  if (banks.length === 0) fail('no RAM banks');
+  if (banks.length > MAX_BANKS) fail(`${banks.length} RAM banks, more than the ${MAX_BANKS} memblock starts with`);
+  const label = (b: Bank) => `RAM bank ${hex(b.start)}+${hex(b.size)}`;
+  for (const b of banks) {
+    if (b.size === 0) fail(`${label(b)} is empty`);
+    if (b.start % PAGE_SIZE || b.size % PAGE_SIZE) fail(`${label(b)} is not page aligned`);
+    if (b.start + b.size > PHYS_LIMIT) fail(`${label(b)} ends above 2^52`);
+  }
+  const sorted = [...banks].sort((a, b) => a.start - b.start);
+  sorted.forEach((b, i) => {
+    const prev = sorted[i - 1];
+    if (prev && b.start === prev.start && b.size === prev.size) fail(`${label(b)} is listed twice`);
+    if (prev && b.start < prev.start + prev.size) fail(`${label(b)} overlaps ${label(prev)}`);
+  });
+  const total = banks.reduce((s, b) => s + b.size, 0);
+  if (total > MAX_RAM) fail(`${hex(total)} bytes of RAM, more than 16 TiB`);
+  return sorted;
+}
 
-export async function writeDump(dir: string, h: Handover): Promise<void> {
+export interface WrittenFile {
+  readonly path: string;
+  readonly bytes: number;
+}
+
+/** Writes the three files into `dir`, which must exist. */
+export function writeDump(dir: string, h: Handover): WrittenFile[] {
   const banks = h.image.banks;
   const total = banks.reduce((s, b) => s + b.size, 0);
   const single = banks.length === 1 && banks[0].start === 0;
@@ -45,59 +91,89 @@ export async function writeDump(dir: string, h: Handover): Promise<void> {
     ram: hex(total),
     ...(single ? {} : { banks: banks.map((b) => ({ start: hex(b.start), size: hex(b.size) })) }),
   };
-  const pages = [...h.image.pfns].map((pfn, i) => [pfn, i] as const);
-  const zeros = [...h.image.zeroPfns].map((pfn) => [pfn, -1] as const);
-  const all = [...pages, ...zeros].sort((a, b) => a[0] - b[0]);
-  const img = new Uint8Array(all.length * RECORD);
-  const view = new DataView(img.buffer);
-  all.forEach(([pfn, i], r) => {
-    view.setUint32(r * RECORD, pfn >>> 0, true);
-    view.setUint32(r * RECORD + 4, Math.floor(pfn / 4294967296), true);
-    if (i >= 0) img.set(h.image.data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), r * RECORD + 8);
+  const files: [string, string | Uint8Array | Iterable<Uint8Array>][] = [
+    ['fdt.dtb', h.fdt],
+    ['memory.img', imageRecords(h.image)],
+    ['machine.json', `${JSON.stringify(machine, null, 2)}\n`],
+  ];
+  return files.map(([name, data]) => {
+    const path = join(dir, name);
+    return { path, bytes: writeAtomic(path, data) };
   });
-  writeAtomic(join(dir, 'fdt.dtb'), h.fdt);
-  writeAtomic(join(dir, 'memory.img'), img);
-  writeAtomic(join(dir, 'machine.json'), `${JSON.stringify(machine, null, 2)}\n`);
+}
+
+/** memory.img, a chunk of records at a time, since a whole image can exceed the largest typed array. */
+function* imageRecords(image: RamImage): Generator<Uint8Array> {
+  const pages = [...image.pfns].map((pfn, i) => [pfn, i] as const);
+  const zeros = [...image.zeroPfns].map((pfn) => [pfn, -1] as const);
+  const all = [...pages, ...zeros].sort((a, b) => a[0] - b[0]);
+  for (let first = 0; first < all.length; first += CHUNK_RECORDS) {
+    const records = all.slice(first, first + CHUNK_RECORDS);
+    const chunk = new Uint8Array(records.length * RECORD);
+    const view = new DataView(chunk.buffer);
+    records.forEach(([pfn, i], r) => {
+      view.setUint32(r * RECORD, pfn >>> 0, true);
+      view.setUint32(r * RECORD + 4, Math.floor(pfn / 2 ** 32), true);
+      if (i >= 0) chunk.set(image.data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE), r * RECORD + 8);
+    });
+    yield chunk;
+  }
 }
 
 export async function readDump(dir: string): Promise<Handover> {
-  const machineText = await readFile(join(dir, 'machine.json'), 'utf8');
+  const machinePath = join(dir, 'machine.json');
+  const text = await readTextInput(machinePath, { maxBytes: MAX_MACHINE_BYTES, why: `${MAX_BANKS} banks fit in far less`, within: dir });
+  const { structure, banks } = parseMachine(machinePath, text);
+  const fdt = await readInput(join(dir, 'fdt.dtb'), { maxBytes: PAGE_SIZE, why: 'the KHO root FDT is one page', within: dir });
+  return { structure, image: await readImage(join(dir, 'memory.img'), banks, dir), fdt };
+}
+
+function parseMachine(path: string, text: string): { structure: Handover['structure']; banks: Bank[] } {
   let json: unknown;
   try {
-    json = JSON.parse(machineText);
+    json = JSON.parse(text);
   } catch {
-    throw new UsageError(`${join(dir, 'machine.json')} is not valid JSON`);
+    throw new UsageError(`${path} is not valid JSON`);
   }
   const parsed = MachineFile.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new UsageError(`${join(dir, 'machine.json')}: ${issue.path.join('.') || 'root'}: ${issue.message}`);
+    throw new UsageError(`${path}: ${issue.path.join('.') || 'root'}: ${issue.message}`);
   }
   const machine = parsed.data;
-  const banks: Bank[] = machine.banks ?? [{ start: 0, size: machine.ram }];
-  if (banks.reduce((s, b) => s + b.size, 0) !== machine.ram) {
-    throw new UsageError(`${join(dir, 'machine.json')}: "ram" is not the sum of "banks"`);
-  }
-  const fdt = new Uint8Array(await readFile(join(dir, 'fdt.dtb')));
-  const img = new Uint8Array(await readFile(join(dir, 'memory.img')));
-  return { structure: machine.structure, image: parseImage(img, banks), fdt };
+  const banks = checkBanks(machine.banks ?? [{ start: 0, size: machine.ram }], path);
+  if (banks.reduce((s, b) => s + b.size, 0) !== machine.ram) throw new UsageError(`${path}: "ram" is not the sum of "banks"`);
+  return { structure: machine.structure, banks };
 }
 
-function parseImage(img: Uint8Array, banks: Bank[]): RamImage {
-  if (img.length % RECORD !== 0) throw new KhoError('ECORRUPT', `memory.img is ${img.length} bytes, not whole records`);
-  const n = img.length / RECORD;
-  const view = new DataView(img.buffer, img.byteOffset, img.byteLength);
-  const pfns = new Float64Array(n);
-  const data = new Uint8Array(n * PAGE_SIZE);
-  for (let r = 0; r < n; r++) {
-    const pfn = view.getUint32(r * RECORD, true) + view.getUint32(r * RECORD + 4, true) * 4294967296;
-    const pa = pfn * PAGE_SIZE;
-    if (r > 0 && pfn <= pfns[r - 1]) throw new KhoError('ECORRUPT', 'memory.img page frames are not ascending');
-    if (!banks.some((b) => pa >= b.start && pa + PAGE_SIZE <= b.start + b.size)) {
-      throw new KhoError('ECORRUPT', `memory.img holds page ${hex(pa)} outside RAM`);
+/** Reads memory.img record by record into one array of pages; `banks` are in address order. */
+async function readImage(path: string, banks: readonly Bank[], dir: string): Promise<RamImage> {
+  const why = `${MAX_RECORDS} pages, the most one typed array holds`;
+  const input = await openInput(path, { maxBytes: MAX_RECORDS * RECORD, why, within: dir });
+  try {
+    if (input.size % RECORD) throw new UsageError(`${path} is ${input.size} bytes, not a whole number of ${RECORD}-byte records`);
+    const n = input.size / RECORD;
+    const pfns = new Float64Array(n);
+    const data = new Uint8Array(n * PAGE_SIZE);
+    const chunk = new Uint8Array(Math.min(n, CHUNK_RECORDS) * RECORD);
+    const view = new DataView(chunk.buffer);
+    let bank = 0;
+    for (let first = 0; first < n; first += CHUNK_RECORDS) {
+      const count = Math.min(CHUNK_RECORDS, n - first);
+      await readExactly(input, path, chunk.subarray(0, count * RECORD), first * RECORD);
+      for (let i = 0; i < count; i++) {
+        const r = first + i;
+        const pfn = view.getUint32(i * RECORD, true) + view.getUint32(i * RECORD + 4, true) * 2 ** 32;
+        const pa = pfn * PAGE_SIZE;
+        if (r > 0 && pfn <= pfns[r - 1]) throw new KhoError('ECORRUPT', `${path}: page frames are not ascending at record ${r}`);
+        while (bank < banks.length && pa >= banks[bank].start + banks[bank].size) bank++;
+        if (bank === banks.length || pa < banks[bank].start) throw new KhoError('ECORRUPT', `${path} holds page ${hex(pa)} outside RAM`);
+        pfns[r] = pfn;
+        data.set(chunk.subarray(i * RECORD + 8, (i + 1) * RECORD), r * PAGE_SIZE);
+      }
     }
-    pfns[r] = pfn;
-    data.set(img.subarray(r * RECORD + 8, (r + 1) * RECORD), r * PAGE_SIZE);
+    return { banks, pfns, data, zeroPfns: new Float64Array(0) };
+  } finally {
+    await input.handle.close();
   }
-  return { banks, pfns, data, zeroPfns: new Float64Array(0) };
 }

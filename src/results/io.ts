@@ -3,7 +3,8 @@
  * same directory and is renamed over the target, so a reader (or an
  * interrupted run) only ever sees a complete file. Every read validates.
  */
-import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { JobOutput } from './job.ts';
 import { Results } from './schema.ts';
@@ -16,12 +17,48 @@ export class ResultsError extends Error {
   override readonly name = 'ResultsError';
 }
 
-/** Writes `text` to `file` atomically (temp file + rename). */
-export function writeAtomic(file: string, text: string | Uint8Array): void {
+/**
+ * Creates the temporary only if nothing is at its name, and never through
+ * a symbolic link: a link planted there would otherwise have its target
+ * overwritten. The random suffix keeps the name from being planted ahead.
+ */
+function createTemp(file: string): { tmp: string; fd: number } {
+  const tmp = join(dirname(file), `.${basename(file)}.${randomBytes(8).toString('hex')}.tmp`);
+  const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+  return { tmp, fd: openSync(tmp, flags, 0o644) };
+}
+
+/** Writes every chunk, then closes `fd`; returns the bytes written. */
+function writeChunks(fd: number, data: string | Uint8Array | Iterable<Uint8Array>): number {
+  try {
+    let bytes = 0;
+    const chunks = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
+    for (const chunk of chunks) {
+      for (let done = 0; done < chunk.length; ) done += writeSync(fd, chunk, done, chunk.length - done);
+      bytes += chunk.length;
+    }
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes `data` to `file` atomically (temp file + rename) and returns the
+ * bytes written; chunks let a file larger than one buffer be written.
+ * On any failure the temporary is removed and the target left as it was.
+ */
+export function writeAtomic(file: string, data: string | Uint8Array | Iterable<Uint8Array>): number {
   mkdirSync(dirname(file), { recursive: true });
-  const tmp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
+  const { tmp, fd } = createTemp(file);
+  try {
+    const bytes = writeChunks(fd, data);
+    renameSync(tmp, file);
+    return bytes;
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** Writes results.json atomically; `validate` checks it against the schema first (the runner does at the end of a run). */
