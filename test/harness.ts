@@ -4,10 +4,11 @@
  * compare what the next kernel restores with what was preserved.
  */
 import { execFile } from 'node:child_process';
-import { FolioList, handOver, restoreHandover, type Folio, type HandOverOptions } from '../src/kexec/kexec.ts';
+import { FolioList, handOver, restoreHandover, type Folio, type HandOverOptions, type Handover } from '../src/kexec/kexec.ts';
 import { Machine } from '../src/ram/machine.ts';
+import { type Bank, PAGE_SIZE } from '../src/ram/phys-mem.ts';
 import { isKhoError } from '../src/tracker/errors.ts';
-import type { StructureId, Tracker } from '../src/tracker/tracker.ts';
+import { MAX_ORDER, type StructureId, type Tracker } from '../src/tracker/tracker.ts';
 import { structureSpec } from '../structures/index.ts';
 
 export const GiB = 2 ** 30;
@@ -21,6 +22,39 @@ export function wideMachine(): Machine {
       { start: 2 ** 52 - 16 * GiB, size: 16 * GiB },
     ],
   });
+}
+
+/** A machine for sample hand-overs, and how far apart its sparse pages lie. */
+export interface SampleMachine {
+  readonly banks: readonly Bank[];
+  readonly step: number;
+}
+
+/** 7 GiB in two banks: small enough for 10^5 restores. */
+export const SMALL: SampleMachine = { banks: [{ start: 0, size: 5 * GiB }, { start: 2 ** 51, size: 2 * GiB }], step: 2 ** 24 };
+/** 16 TiB in two banks, the largest machine this suite simulates. */
+export const LARGEST: SampleMachine = { banks: [{ start: 0, size: 12 * 2 ** 40 }, { start: 2 ** 51, size: 4 * 2 ** 40 }], step: 2 ** 27 };
+
+/**
+ * A hand-over with several orders, dense and sparse parts, deep trees and
+ * (for xarray) more than one chunk; `folios` counts the root FDT's page.
+ */
+export function sampleHandover(id: StructureId, sample: SampleMachine): { handover: Handover; machine: Machine; folios: number } {
+  const machine = new Machine({ banks: sample.banks });
+  const spec = structureSpec(id);
+  const top = spec.maxOrder ?? MAX_ORDER;
+  const tracker = spec.create(machine);
+  let folios = 1;
+  const keep = (phys: number, order: number) => {
+    tracker.preserve(phys, order);
+    folios++;
+  };
+  for (let i = 0; i < 300; i++) keep(i * sample.step + PAGE_SIZE * (i % 7), 0);
+  for (let i = 0; i < 64; i++) keep(2 * GiB + 2 ** 23 + i * PAGE_SIZE, 0);
+  for (let i = 0; i < 16; i++) keep(3 * GiB + i * 2 ** 21, 9);
+  keep(4 * GiB, top);
+  for (let o = 1; o <= 10; o++) keep(2 ** 51 + o * 2 ** 26, Math.min(o, top));
+  return { handover: handOver(tracker), machine, folios };
 }
 
 export function newTracker(id: StructureId, machine: Machine = wideMachine()): Tracker {
@@ -38,6 +72,16 @@ export function foliosOf(flat: Float64Array): Folio[] {
   const out: Folio[] = [];
   for (let i = 0; i < flat.length; i += 2) out.push({ phys: flat[i], order: flat[i + 1] });
   return out;
+}
+
+/** The root FDT's own page, which KHO core preserves through every tracker as an order-0 folio. */
+export function fdtFolio(tracker: Tracker): Folio {
+  return { phys: tracker.fdtPage, order: 0 };
+}
+
+/** What a hand-over of `tracker` restores when `folios` are what its users preserved: those and the FDT's page. */
+export function withFdtPage(tracker: Tracker, folios: readonly Folio[]): Folio[] {
+  return [...folios, fdtFolio(tracker)];
 }
 
 /** Preserves each folio; the ones refused with ENOMEM are counted, any other error is thrown. */

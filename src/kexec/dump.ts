@@ -11,16 +11,18 @@
  *
  * Every other page of RAM is garbage to the reader, as to the next kernel.
  * A dump folder is untrusted input: each file must be a regular file inside
- * the folder and within a size bound before a byte of it is read.
+ * the folder and within a size bound before a byte of it is read. Reading
+ * memory.img puts each page straight into the next kernel's memory, a
+ * chunk of records at a time: the image is never held twice.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UsageError } from '../cli/guard.ts';
 import { openInput, readExactly, readInput, readTextInput } from '../cli/input-file.ts';
 import { writeAtomic } from '../results/io.ts';
-import { type Bank, MAX_RAM, PAGE_SIZE, PHYS_LIMIT, type RamImage } from '../ram/phys-mem.ts';
+import { type Bank, MAX_RAM, PAGE_SIZE, PHYS_LIMIT, PhysMem, type RamImage } from '../ram/phys-mem.ts';
 import { KhoError, hex } from '../tracker/errors.ts';
-import { STRUCTURE_IDS } from '../tracker/tracker.ts';
+import { STRUCTURE_IDS, type StructureId } from '../tracker/tracker.ts';
 import type { Handover } from './kexec.ts';
 
 const RECORD = 8 + PAGE_SIZE;
@@ -29,9 +31,9 @@ export const MAX_BANKS = 128;
 /** 128 banks take under 10 KiB of machine.json. */
 const MAX_MACHINE_BYTES = 64 * 1024;
 /**
- * The restore holds the image's pages in one typed array, which Node 20
- * caps at 2^32 bytes: 2^20 pages, four times the flat bitmap of a 16 TiB
- * machine (the least metadata any tracker needs there).
+ * 2^20 pages (4 GiB): four times the flat bitmap of a 16 TiB machine (the
+ * least metadata any tracker needs there), and half of what the next
+ * kernel's simulated memory holds.
  */
 const MAX_RECORDS = 2 ** 20;
 /** Records read (and written) at a time: 1 MiB, so no copy of the whole image is ever made. */
@@ -120,12 +122,19 @@ function* imageRecords(image: RamImage): Generator<Uint8Array> {
   }
 }
 
-export async function readDump(dir: string): Promise<Handover> {
+/** A dump as the next kernel finds it: its memory rebuilt from memory.img (only those pages hold bytes), and the FDT. */
+export interface LoadedDump {
+  readonly structure: StructureId;
+  readonly mem: PhysMem;
+  readonly fdt: Uint8Array;
+}
+
+export async function loadDump(dir: string): Promise<LoadedDump> {
   const machinePath = join(dir, 'machine.json');
   const text = await readTextInput(machinePath, { maxBytes: MAX_MACHINE_BYTES, why: `${MAX_BANKS} banks fit in far less`, within: dir });
   const { structure, banks } = parseMachine(machinePath, text);
   const fdt = await readInput(join(dir, 'fdt.dtb'), { maxBytes: PAGE_SIZE, why: 'the KHO root FDT is one page', within: dir });
-  return { structure, image: await readImage(join(dir, 'memory.img'), banks, dir), fdt };
+  return { structure, mem: await loadImage(join(dir, 'memory.img'), banks, dir), fdt };
 }
 
 function parseMachine(path: string, text: string): { structure: Handover['structure']; banks: Bank[] } {
@@ -146,33 +155,32 @@ function parseMachine(path: string, text: string): { structure: Handover['struct
   return { structure: machine.structure, banks };
 }
 
-/** Reads memory.img record by record into one array of pages; `banks` are in address order. */
-async function readImage(path: string, banks: readonly Bank[], dir: string): Promise<RamImage> {
-  const why = `${MAX_RECORDS} pages, the most one typed array holds`;
+/** The next kernel's memory, holding the pages of memory.img; `banks` are in address order. */
+async function loadImage(path: string, banks: readonly Bank[], dir: string): Promise<PhysMem> {
+  const why = `${MAX_RECORDS} pages, four times the flat bitmap of a 16 TiB machine`;
   const input = await openInput(path, { maxBytes: MAX_RECORDS * RECORD, why, within: dir });
   try {
     if (input.size % RECORD) throw new UsageError(`${path} is ${input.size} bytes, not a whole number of ${RECORD}-byte records`);
     const n = input.size / RECORD;
-    const pfns = new Float64Array(n);
-    const data = new Uint8Array(n * PAGE_SIZE);
+    const mem = PhysMem.forCarriedPages(banks, n);
     const chunk = new Uint8Array(Math.min(n, CHUNK_RECORDS) * RECORD);
     const view = new DataView(chunk.buffer);
     let bank = 0;
+    let prev = -1;
     for (let first = 0; first < n; first += CHUNK_RECORDS) {
       const count = Math.min(CHUNK_RECORDS, n - first);
       await readExactly(input, path, chunk.subarray(0, count * RECORD), first * RECORD);
       for (let i = 0; i < count; i++) {
-        const r = first + i;
         const pfn = view.getUint32(i * RECORD, true) + view.getUint32(i * RECORD + 4, true) * 2 ** 32;
         const pa = pfn * PAGE_SIZE;
-        if (r > 0 && pfn <= pfns[r - 1]) throw new KhoError('ECORRUPT', `${path}: page frames are not ascending at record ${r}`);
+        if (pfn <= prev) throw new KhoError('ECORRUPT', `${path}: page frames are not ascending at record ${first + i}`);
         while (bank < banks.length && pa >= banks[bank].start + banks[bank].size) bank++;
         if (bank === banks.length || pa < banks[bank].start) throw new KhoError('ECORRUPT', `${path} holds page ${hex(pa)} outside RAM`);
-        pfns[r] = pfn;
-        data.set(chunk.subarray(i * RECORD + 8, (i + 1) * RECORD), r * PAGE_SIZE);
+        mem.carry(pfn, chunk.subarray(i * RECORD + 8, (i + 1) * RECORD));
+        prev = pfn;
       }
     }
-    return { banks, pfns, data, zeroPfns: new Float64Array(0) };
+    return mem;
   } finally {
     await input.handle.close();
   }

@@ -3,8 +3,10 @@
  *
  * `handOver` is the old kernel's last act: it finalizes the tracker (if the
  * caller has not) and produces exactly two things, the RAM image and the
- * FDT blob. The image carries the tracker's live metadata pages and the
- * written pages of preserved folios; every other page (freed metadata,
+ * FDT blob. The image carries the tracker's live metadata pages, the root
+ * FDT's own page (KHO core's, preserved through the tracker as an order-0
+ * folio: its bytes are the FDT, at most one page) and the written pages of
+ * the preserved folios the caller lists; every other page (freed metadata,
  * unpreserved data, never-touched RAM) reads as garbage in the next
  * kernel, as it would once that kernel reuses it.
  *
@@ -16,7 +18,7 @@
 import { Worker } from 'node:worker_threads';
 import { readFdt } from '../fdt/fdt.ts';
 import { PAGE_SIZE, PhysMem, type RamImage } from '../ram/phys-mem.ts';
-import type { FdtNodeSpec } from '../fdt/fdt.ts';
+import type { KhoSubtree } from '../tracker/kho-abi.ts';
 import type { FolioSink, RestoreStats, StructureId, Tracker } from '../tracker/tracker.ts';
 import { structureSpec } from '../../structures/index.ts';
 import { RestoreWalk } from './restore-walk.ts';
@@ -37,16 +39,16 @@ export interface Folio {
 export interface HandOverOptions {
   /** The FDT from an earlier finalize(); when absent, handOver finalizes. */
   readonly fdt?: Uint8Array;
-  /** KHO client subtrees for the FDT (when handOver finalizes). */
-  readonly clients?: readonly FdtNodeSpec[];
-  /** The folios preserved: their written pages are carried across. */
+  /** KHO client subtrees for the root FDT (when handOver finalizes). */
+  readonly clients?: readonly KhoSubtree[];
+  /** Preserved folios whose contents matter: their written pages are carried across. */
   readonly preserved?: readonly Folio[];
 }
 
 export function handOver(tracker: Tracker, options: HandOverOptions = {}): Handover {
   const fdt = options.fdt ?? tracker.finalize(options.clients);
   const mem = tracker.heap.machine.mem;
-  const pfns = tracker.heap.ownedPfns().concat(preservedContentPfns(mem, options.preserved ?? []));
+  const pfns = [...new Set([...tracker.heap.ownedPfns(), tracker.fdtPage / PAGE_SIZE, ...preservedContentPfns(mem, options.preserved ?? [])])];
   pfns.sort((a, b) => a - b);
   return { structure: tracker.id, image: mem.image(pfns), fdt };
 }

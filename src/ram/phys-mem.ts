@@ -63,6 +63,7 @@ export const MAX_RAM = 2 ** 44;
 export const MAX_BANKS = 24;
 
 const WORD_SHIFT = 10;
+const ZERO_PAGE = Buffer.alloc(PAGE_SIZE);
 /** Slot 0 holds the kernel's static data (locks of the trackers): in no table, never handed over. */
 const KERNEL_DATA_SLOT = 0;
 /** Where the kernel's static data sits, for observers (the kernel image's .bss, low in RAM on x86-64). */
@@ -119,8 +120,9 @@ export class PhysMem {
   private freeSlots: Int32Array = new Int32Array(64);
   private nrFree = 0;
   private staticWords = 0;
-  /** The carried zero pages of the image this memory was rebuilt from (all share ZERO_SLOT), ascending. */
+  /** The carried zero pages of the image this memory was rebuilt from (all share ZERO_SLOT), ascending: the first nrZero. */
   private carriedZero: Float64Array = new Float64Array(0);
+  private nrZero = 0;
   private readonly garbage: boolean;
   /** The window: pages [winEnd - winBytes, winEnd), slot of the i-th page from the top in winSlot[i]. */
   private winEnd = 0;
@@ -166,10 +168,46 @@ export class PhysMem {
     return mem;
   }
 
+  /**
+   * The next kernel's view of an image read from a file page by page (see
+   * `carry`): room for `pages` pages is made but not touched, so each page's
+   * bytes are held once, in its slot, and a page of zeros costs no host page.
+   */
+  static forCarriedPages(banks: readonly Bank[], pages: number): PhysMem {
+    const mem = new PhysMem(banks, 'garbage');
+    mem.resize(Math.max(mem.slotPfn.length, FIRST_SLOT + pages));
+    return mem;
+  }
+
+  /**
+   * Carries page `pfn` (above every page carried so far, inside RAM) with
+   * the 4096 bytes of `page`, which must be 4-byte aligned: copied into a
+   * slot of its own, or mapped to the zero page if they are all zero.
+   */
+  carry(pfn: number, page: Uint8Array): void {
+    // Buffer.equals is a memcmp: 10x faster than a word loop over the 1 GiB of a 16 TiB flat bitmap.
+    if (Buffer.from(page.buffer, page.byteOffset, PAGE_SIZE).equals(ZERO_PAGE)) {
+      this.mapSlot(pfn, ZERO_SLOT);
+      this.appendZero(pfn);
+    } else {
+      this.words.set(new Int32Array(page.buffer, page.byteOffset, PAGE_WORDS32), this.newSlot(pfn) << WORD_SHIFT);
+    }
+  }
+
+  private appendZero(pfn: number): void {
+    if (this.nrZero === this.carriedZero.length) {
+      const grown = new Float64Array(Math.max(64, 2 * this.nrZero));
+      grown.set(this.carriedZero);
+      this.carriedZero = grown;
+    }
+    this.carriedZero[this.nrZero++] = pfn;
+  }
+
   /** Maps the carried pages of `image` (a fresh next-kernel memory). */
   protected loadImage(image: RamImage): void {
     for (const pfn of image.zeroPfns) this.mapSlot(pfn, ZERO_SLOT);
     this.carriedZero = image.zeroPfns;
+    this.nrZero = image.zeroPfns.length;
     this.reserve(image.pfns.length);
     const src = new Int32Array(image.data.buffer, image.data.byteOffset, image.data.byteLength >>> 2);
     for (let i = 0; i < image.pfns.length; i++) {
@@ -371,7 +409,7 @@ export class PhysMem {
   zeroRank(pfn: number): number {
     const z = this.carriedZero;
     let lo = 0;
-    let hi = z.length - 1;
+    let hi = this.nrZero - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       if (z[mid] < pfn) lo = mid + 1;
@@ -383,7 +421,7 @@ export class PhysMem {
 
   /** Carried zero pages. */
   get zeroPages(): number {
-    return this.carriedZero.length;
+    return this.nrZero;
   }
 
   /** Whether the page frame holds bytes of its own. */
@@ -489,6 +527,11 @@ export class PhysMem {
       if (slots > MAX_SLOTS) throw new KhoError('ENOMEM', 'simulated RAM holds more than 8 GiB of written pages');
       n = MAX_SLOTS;
     }
+    this.resize(n);
+  }
+
+  /** Room for exactly `n` slots. */
+  private resize(n: number): void {
     const words = new Int32Array(n * PAGE_WORDS32);
     words.set(this.words);
     this.words = words;

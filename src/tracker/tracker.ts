@@ -1,18 +1,30 @@
 /**
- * The one interface every preservation tracker implements, and the checks
- * and range splitting they all share.
+ * The one interface every preservation tracker implements, the lifecycle
+ * each kernel version gives it, and the checks and range splitting they
+ * all share.
  *
  * Old kernel side:
  *   preserve(phys, order)      mark the folio [phys, phys + 4096 << order)
- *   unpreserve(phys, order)    clear it again
+ *   unpreserve(phys, order)    clear it again (where the version has it)
  *   preserveRange(phys, size)  the kernel's greedy split into maximal
  *                              aligned orders, rolled back on failure
- *   finalize()                 the hand-over: serializing trackers write
- *                              what the next kernel needs into RAM (and
- *                              refuse preserve with EBUSY until abort());
+ *                              (where the version rolls back)
+ *   finalize(clients)          the hand-over: serializing trackers write
+ *                              what the next kernel needs into RAM;
  *                              stateless ones only publish their root.
- *                              Returns the FDT blob.
- *   abort()                    undo finalize (serializing trackers)
+ *                              Builds the root FDT (one page, see
+ *                              kho-abi.ts) and returns its blob.
+ *   abort()                    6.16..6.18 only: throw the hand-over and
+ *                              every preservation away
+ *
+ * What each operation does is the tracker's `Lifecycle`, one small
+ * description per kernel version (see there), interpreted by TrackerBase.
+ *
+ * KHO core, whatever the tracker: at boot it allocates the root FDT's page
+ * (`fdtPage`, from its own heap, not the tracker's) and preserves it
+ * through the tracker as an order-0 folio, at boot or in finalize as the
+ * version does. So every hand-over restores that page among its folios,
+ * and the image carries its bytes (the FDT).
  *
  * Next kernel side: a `RestoreFn` that sees only the RAM image and the
  * FDT, and reports every preserved folio to a sink.
@@ -20,31 +32,92 @@
  * Addresses are JS numbers (exact below 2^53; physical addresses are
  * below 2^52). Orders run 0..MAX_ORDER.
  */
-import { type FdtNode, type FdtNodeSpec, type FdtValue, writeFdt } from '../fdt/fdt.ts';
+import type { FdtNode, FdtValue } from '../fdt/fdt.ts';
 import { KernelHeap } from '../ram/kernel-heap.ts';
 import type { Machine } from '../ram/machine.ts';
 import { PAGE_SIZE, type PhysMem } from '../ram/phys-mem.ts';
 import type { RestoreWalk } from '../kexec/restore-walk.ts';
 import { KhoError, hex } from './errors.ts';
+import { KHO_FDT_SIZE, type KhoAbi, type KhoSubtree, writeRootFdt } from './kho-abi.ts';
 
 /** Orders 0..18: 4 KiB pages up to 1 GiB hugetlb pages. */
 export const MAX_ORDER = 18;
 
-export const STRUCTURE_IDS = ['flat-bitmap', 'xarray-6.16', 'xarray-6.18', 'ida', 'radix-rfc', 'radix'] as const;
-export type StructureId = (typeof STRUCTURE_IDS)[number];
+export const STRUCTURE_IDS = ['flat-bitmap', 'xarray-6.16', 'xarray-6.18', 'xarray-6.19', 'ida', 'radix-rfc', 'radix', 'xarray-prealloc', 'kho-array'] as const;
+/** A registered structure, or a point of the design-space family (structures/family). */
+export type StructureId = (typeof STRUCTURE_IDS)[number] | `fam-${string}`;
+
+/**
+ * What a kernel version lets a tracker's users do, and when. TrackerBase
+ * interprets it; each structure's README says which version it follows.
+ */
+export interface Lifecycle {
+  /** The kernel (or design) whose lifecycle this is: "Linux 6.16..6.18", "RFC v1", ... */
+  readonly kernel: string;
+  /** Whether unpreserve exists; else it is EOPNOTSUPP (`missing.unpreserve` says why). */
+  readonly unpreserve: boolean;
+  /**
+   * `destructive`: 6.16..6.18's kho_abort, which frees the serialization AND
+   * every bitmap, kho_mem_phys and xarray node, so the clients must
+   * preserve again; a finalize that fails part-way calls it too.
+   * `none`: the version has no abort (EOPNOTSUPP, `missing.abort` says why).
+   */
+  readonly abort: 'destructive' | 'none';
+  /** Whether finalize may run again after a successful one (6.19 re-serializes; stateless ones republish); else EEXIST. */
+  readonly finalizeAgain: boolean;
+  /** Whether a successful finalize enters a finalized state in which preserve is EBUSY (6.16..6.18). */
+  readonly busyWhileFinalized: boolean;
+  /** When KHO core preserves the root FDT's page: at boot (kho_init) or at the start of finalize (6.16..6.18). */
+  readonly fdtPreserved: 'init' | 'finalize';
+  /** Whether a preserveRange that fails part-way unpreserves what it did (every kernel but RFC v1). */
+  readonly rollback: boolean;
+  /** Whether the next kernel stamps KHO_PAGE_MAGIC beside the order in a restored folio's page->private (6.18 and later). */
+  readonly pageMagic: boolean;
+  /** The EOPNOTSUPP messages of operations the version lacks. */
+  readonly missing?: { readonly unpreserve?: string; readonly abort?: string };
+}
+
+/**
+ * A stateless tracker's lifecycle (the structure is handed over in place):
+ * no finalized state, finalize only publishes and may run again, no abort,
+ * the root FDT's page preserved at boot.
+ */
+export function statelessLifecycle(kernel: string, id: string, overrides: Partial<Lifecycle> = {}): Lifecycle {
+  return {
+    kernel,
+    unpreserve: true,
+    abort: 'none',
+    finalizeAgain: true,
+    busyWhileFinalized: false,
+    fdtPreserved: 'init',
+    rollback: true,
+    pageMagic: true,
+    ...overrides,
+    missing: { abort: `${id} has no abort: it is handed over in place, there is nothing to undo`, ...overrides.missing },
+  };
+}
 
 export interface Tracker {
   readonly id: StructureId;
   /** This tracker's metadata allocations and their accounting. */
   readonly heap: KernelHeap;
-  /** Whether the hand-over needs a serialization step (and so has finalize/abort states). */
+  /** KHO core's own allocations (the root FDT's page), apart from the tracker's metadata. */
+  readonly core: KernelHeap;
+  /** Physical address of the root FDT's page (allocated at boot, preserved as an order-0 folio). */
+  readonly fdtPage: number;
+  /** What the kernel version lets its users do (see Lifecycle). */
+  readonly lifecycle: Lifecycle;
+  /** The FDT ABI: root compatible and client subnode properties. */
+  readonly abi: KhoAbi;
+  /** Whether the hand-over needs a serialization step. */
   readonly serializes: boolean;
+  /** Whether a finalize holds (6.16..6.18 only: the versions with a finalized state). */
   readonly finalized: boolean;
   preserve(phys: number, order: number): void;
   unpreserve(phys: number, order: number): void;
   preserveRange(phys: number, size: number): void;
-  /** The hand-over; `clients` are KHO client subtrees (nodes with "preserved-data") added under the root. */
-  finalize(clients?: readonly FdtNodeSpec[]): Uint8Array;
+  /** The hand-over; `clients` are the KHO client subtrees for the root FDT. Returns the root FDT blob. */
+  finalize(clients?: readonly KhoSubtree[]): Uint8Array;
   abort(): void;
 }
 
@@ -130,20 +203,32 @@ export function* splitRange(phys: number, size: number): Generator<[phys: number
 }
 
 /**
- * What every tracker shares: argument checks, the finalize state machine
- * and preserveRange. Subclasses provide the structure: insert, remove,
- * and the hand-over.
+ * What every tracker shares: argument checks, the lifecycle of its kernel
+ * version, KHO core's FDT page, and preserveRange. Subclasses provide the
+ * structure: insert, remove, and the hand-over; each subclass constructor
+ * ends with `khoInit()`.
  */
 export abstract class TrackerBase implements Tracker {
   abstract readonly id: StructureId;
   abstract readonly serializes: boolean;
   readonly heap: KernelHeap;
+  readonly core: KernelHeap;
+  readonly fdtPage: number;
   protected readonly mem: PhysMem;
   private isFinalized = false;
+  /** isFinalized && lifecycle.busyWhileFinalized: the one test on the preserve path. */
+  private busy = false;
 
-  constructor(readonly machine: Machine) {
+  constructor(
+    readonly machine: Machine,
+    readonly lifecycle: Lifecycle,
+    readonly abi: KhoAbi,
+  ) {
     this.heap = new KernelHeap(machine);
+    this.core = new KernelHeap(machine);
     this.mem = machine.mem;
+    // kho_init: the root FDT's page, from the page allocator (KHO core's, not the tracker's metadata).
+    this.fdtPage = this.core.allocPage();
   }
 
   get finalized(): boolean {
@@ -151,19 +236,19 @@ export abstract class TrackerBase implements Tracker {
   }
 
   preserve(phys: number, order: number): void {
-    this.checkMutable();
+    if (this.busy) busy();
     checkFolio(this.mem, phys, order);
     this.insert(phys, order);
   }
 
   unpreserve(phys: number, order: number): void {
-    this.checkMutable();
+    if (!this.lifecycle.unpreserve) this.missing('unpreserve');
     checkFolio(this.mem, phys, order);
     this.remove(phys, order);
   }
 
   preserveRange(phys: number, size: number): void {
-    this.checkMutable();
+    if (this.busy) busy();
     if (!Number.isSafeInteger(phys) || !Number.isSafeInteger(size) || phys % PAGE_SIZE || size % PAGE_SIZE || size < 0) {
       throw new KhoError('EINVAL', `range ${hex(phys)}+${hex(size)} is not page aligned`);
     }
@@ -177,27 +262,68 @@ export abstract class TrackerBase implements Tracker {
         done = pa + PAGE_SIZE * 2 ** order;
       }
     } catch (e) {
-      for (const [pa, order] of splitRange(phys, done - phys)) this.remove(pa, order);
+      // The rollback clears bits even where the version exports no unpreserve: it is the kernel's own.
+      if (this.lifecycle.rollback) for (const [pa, order] of splitRange(phys, done - phys)) this.remove(pa, order);
       throw e;
     }
   }
 
-  finalize(clients: readonly FdtNodeSpec[] = []): Uint8Array {
-    if (this.isFinalized) throw new KhoError('EBUSY', 'already finalized');
-    const props = this.handover();
-    this.isFinalized = this.serializes;
-    return writeFdt({ name: '', props, children: clients });
+  finalize(clients: readonly KhoSubtree[] = []): Uint8Array {
+    const lc = this.lifecycle;
+    if (this.isFinalized && !lc.finalizeAgain) throw new KhoError('EEXIST', `${this.id}: the hand-over is already finalized`);
+    let blob: Uint8Array;
+    try {
+      if (lc.fdtPreserved === 'finalize') this.insert(this.fdtPage, 0);
+      const props = this.handover();
+      try {
+        blob = writeRootFdt(this.abi, props, clients);
+      } catch (e) {
+        this.dropPendingHandover();
+        throw e;
+      }
+    } catch (e) {
+      // 6.16..6.18: __kho_finalize's error path is kho_abort, which throws every preservation away.
+      if (lc.abort === 'destructive') this.destroy();
+      throw e;
+    }
+    this.commitHandover();
+    this.writeFdtPage(blob);
+    if (lc.busyWhileFinalized || !lc.finalizeAgain) {
+      this.isFinalized = true;
+      this.busy = lc.busyWhileFinalized;
+    }
+    return blob;
   }
 
   abort(): void {
-    if (!this.serializes) return;
-    if (!this.isFinalized) throw new KhoError('EINVAL', 'abort without finalize');
-    this.dropHandover();
+    if (this.lifecycle.abort === 'none') this.missing('abort');
+    if (!this.isFinalized) throw new KhoError('ENOENT', `${this.id}: abort without finalize`);
+    this.destroy();
     this.isFinalized = false;
+    this.busy = false;
   }
 
-  private checkMutable(): void {
-    if (this.isFinalized) throw new KhoError('EBUSY', 'the hand-over is finalized');
+  /**
+   * KHO core's boot step, the last statement of every subclass constructor
+   * (the structure must exist first): where the version preserves the root
+   * FDT's page at boot (kho_alloc_preserve in kho_init), it does so here.
+   */
+  protected khoInit(): void {
+    if (this.lifecycle.fdtPreserved === 'init') this.insert(this.fdtPage, 0);
+  }
+
+  /** The blob in the FDT page, the rest of the page zero: the page the next kernel is handed. */
+  private writeFdtPage(blob: Uint8Array): void {
+    const page = new Uint8Array(KHO_FDT_SIZE);
+    page.set(blob);
+    const words = new DataView(page.buffer);
+    const mem = this.mem;
+    const base = mem.wbase(this.fdtPage);
+    for (let w = 0; w < KHO_FDT_SIZE / 4; w++) mem.st(base + w, words.getInt32(4 * w, true));
+  }
+
+  private missing(op: 'unpreserve' | 'abort'): never {
+    throw new KhoError('EOPNOTSUPP', this.lifecycle.missing?.[op] ?? `${this.id} (${this.lifecycle.kernel}) has no ${op}`);
   }
 
   /** Marks one validated folio. */
@@ -205,12 +331,23 @@ export abstract class TrackerBase implements Tracker {
   /** Clears one validated folio (a no-op where it was never marked). */
   protected abstract remove(phys: number, order: number): void;
   /**
-   * Builds the hand-over and returns the FDT root's properties (compatible
-   * and the u64 root pointers). A serializing tracker writes its serialized
-   * form into RAM here and must leave no partial state if it throws: the
-   * caller may retry, abort or keep preserving.
+   * Builds the hand-over and returns the tracker's FDT root properties (the
+   * u64 root pointers; KHO core adds compatible and the clients). A
+   * serializing tracker writes its serialized form into RAM here and must
+   * leave nothing of it behind if it throws; what it wrote is pending until
+   * commitHandover (the FDT fitted) or dropPendingHandover (it did not).
    */
   protected abstract handover(): Record<string, FdtValue>;
-  /** Frees what handover() wrote (serializing trackers only). */
-  protected dropHandover(): void {}
+  /** The hand-over is published: a serializing tracker frees the serialization it replaces (6.19). */
+  protected commitHandover(): void {}
+  /** The root FDT did not fit: free what handover() just wrote, keeping what an earlier finalize published. */
+  protected dropPendingHandover(): void {}
+  /** 6.16..6.18's kho_abort: frees the serialization and every preservation; the tracker is empty afterwards. */
+  protected destroy(): void {
+    throw new KhoError('EOPNOTSUPP', `${this.id} cannot throw its preservations away`);
+  }
+}
+
+function busy(): never {
+  throw new KhoError('EBUSY', 'the hand-over is finalized');
 }

@@ -26,9 +26,14 @@ import { FROM_FDT, type RestoreWalk } from '../../src/kexec/restore-walk.ts';
 import type { Machine } from '../../src/ram/machine.ts';
 import { PAGE_SIZE, PAGE_WORDS32, type PhysMem } from '../../src/ram/phys-mem.ts';
 import { KhoError } from '../../src/tracker/errors.ts';
-import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, TrackerBase } from '../../src/tracker/tracker.ts';
+import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, TrackerBase, statelessLifecycle } from '../../src/tracker/tracker.ts';
+import type { KhoAbi } from '../../src/tracker/kho-abi.ts';
 
 export const FLAT_COMPATIBLE = 'kho-flat-bitmap-v1';
+/** Not a kernel ABI: its own compatible, with mainline's client subnodes (preserved-data, blob-size). */
+export const FLAT_ABI: KhoAbi = { compatible: FLAT_COMPATIBLE, subtree: 'preserved-data+blob-size' };
+/** Mainline's lifecycle for an in-place tracker: unpreserve, no finalize state, no abort. */
+export const FLAT_LIFECYCLE = statelessLifecycle('mainline lifecycle (not a kernel tracker)', 'flat-bitmap');
 const NR_ORDERS = MAX_ORDER + 1;
 const BANK_BYTES = 16 + 8 * NR_ORDERS;
 const MAX_BANKS = Math.floor((PAGE_SIZE - 8) / BANK_BYTES);
@@ -52,7 +57,7 @@ export class FlatBitmapTracker extends TrackerBase {
   private readonly bankEnds: Float64Array;
 
   constructor(machine: Machine) {
-    super(machine);
+    super(machine, FLAT_LIFECYCLE, FLAT_ABI);
     const banks = this.mem.banks;
     if (banks.length > MAX_BANKS) throw new KhoError('EINVAL', `flat bitmap supports at most ${MAX_BANKS} banks`);
     this.bitmapBase = new Float64Array(banks.length * NR_ORDERS);
@@ -72,6 +77,7 @@ export class FlatBitmapTracker extends TrackerBase {
         this.mem.store64(entry + 16 + o * 8, base);
       }
     });
+    this.khoInit();
   }
 
   protected insert(phys: number, order: number): void {
@@ -91,7 +97,7 @@ export class FlatBitmapTracker extends TrackerBase {
   }
 
   protected handover(): Record<string, FdtValue> {
-    return { compatible: FLAT_COMPATIBLE, 'preserved-bitmaps': u64Prop(this.descriptor) };
+    return { 'preserved-bitmaps': u64Prop(this.descriptor) };
   }
 
   /** Index of the (bank, order) bitmap of a folio inside RAM. */

@@ -38,7 +38,17 @@ const wideMachine = () =>
     ],
   });
 
-const pfn = (n: number) => n * PAGE_SIZE;
+/**
+ * The tests of the tree's mechanics use order 1 (ids = phys >> 13): order
+ * 0's tree holds, from boot, the root FDT's page, which KHO core preserves
+ * through the tracker (the top page of RAM: on smallMachine pfn 2^24 - 1,
+ * id 2^24 - 1, xi 0x3fff, bit 1023: a shift-12, a shift-6 and a shift-0
+ * node and one 128-byte bitmap).
+ */
+const O = 1;
+const id = (n: number) => n * PAGE_SIZE * 2;
+const BOOT_NODES = 3;
+const BOOT = { pages: 3, bytes: ROOT + BOOT_NODES * NODE + BITMAP, allocations: 1 + BOOT_NODES + 1, objects: BOOT_NODES + 1 };
 
 /** An entry word as [lo, hi] u32 halves. */
 function word(t: IdaTracker, pa: number): [number, number] {
@@ -57,6 +67,12 @@ function header(t: IdaTracker, node: number): [number, number, number, number] {
   const w = t.machine.mem.load32(node);
   return [w & 255, (w >>> 8) & 255, (w >>> 16) & 255, w >>> 24];
 }
+/** Heap figures beyond the boot state. */
+const grown = (t: IdaTracker) => ({
+  pages: t.heap.stats.pages - BOOT.pages,
+  bytes: t.heap.stats.bytes - BOOT.bytes,
+  allocations: t.heap.stats.allocations - BOOT.allocations,
+});
 
 function restore(t: IdaTracker, preserved: Folio[] = []) {
   const list = new FolioList();
@@ -66,60 +82,67 @@ function restore(t: IdaTracker, preserved: Folio[] = []) {
   for (let i = 0; i < flat.length; i += 2) folios.push(`${flat[i].toString(16)}:${flat[i + 1]}`);
   return { stats, keys: folios.sort() };
 }
-const keys = (fs: Iterable<Folio>) => [...new Set([...fs].map((f) => `${f.phys.toString(16)}:${f.order}`))].sort();
+/** Sorted keys of `fs` and of the tracker's FDT page (restored in every hand-over). */
+const keys = (t: IdaTracker, fs: Iterable<Folio>) =>
+  [...new Set([...fs, { phys: t.fdtPage, order: 0 }].map((f) => `${f.phys.toString(16)}:${f.order}`))].sort();
 
 describe('ida: layout and memory', () => {
-  it('costs one zeroed root page when empty, published in the FDT', () => {
+  it('costs one zeroed root page, and the FDT page\'s order-0 path, at boot; published in the FDT', () => {
     const t = new IdaTracker(smallMachine());
-    expect(t.heap.stats.pages).toBe(1);
-    expect(t.heap.stats.bytes).toBe(ROOT);
-    for (let o = 0; o <= MAX_ORDER; o++) expect(head(t, o)).toEqual([0, 0]);
+    expect(t.fdtPage).toBe(64 * GiB - PAGE_SIZE);
+    expect(t.heap.stats).toMatchObject({ pages: BOOT.pages, bytes: BOOT.bytes, allocations: BOOT.allocations });
+    for (let o = 1; o <= MAX_ORDER; o++) expect(head(t, o)).toEqual([0, 0]);
+    const top = nodeAt(t, t.root);
+    expect(header(t, top)).toEqual([12, 0, 1, 0]);
     const fdt = readFdt(t.finalize());
     expect(fdt.props.get('compatible')).toEqual(new Uint8Array(Buffer.from(`${IDA_COMPATIBLE}\0`)));
     expect(getU64(fdt, 'preserved-memory-map')).toBe(t.root);
     expect(t.finalized).toBe(false);
+    const r = restore(t);
+    expect(r.keys).toEqual(keys(t, []));
+    expect(r.stats.metadataObjectsRead).toBe(1 + BOOT.objects);
   });
 
   it('keeps bits 0..62 of the first 1024-block inline in the head: no node, no bitmap', () => {
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(0), 0);
+    t.preserve(id(0), O);
     // value entry (1 << 0) << 1 | 1 = 3
-    expect(head(t, 0)).toEqual([3, 0]);
-    t.preserve(pfn(30), 0); // word bit 31
-    t.preserve(pfn(31), 0); // word bit 32 = hi bit 0
-    t.preserve(pfn(62), 0); // word bit 63 = hi bit 31
-    expect(head(t, 0)).toEqual([(3 | 2 ** 31) >>> 0, (1 | 2 ** 31) >>> 0]);
-    expect(t.heap.stats).toMatchObject({ pages: 1, bytes: ROOT, allocations: 1 });
+    expect(head(t, O)).toEqual([3, 0]);
+    t.preserve(id(30), O); // word bit 31
+    t.preserve(id(31), O); // word bit 32 = hi bit 0
+    t.preserve(id(62), O); // word bit 63 = hi bit 31
+    expect(head(t, O)).toEqual([(3 | 2 ** 31) >>> 0, (1 | 2 ** 31) >>> 0]);
+    expect(grown(t)).toEqual({ pages: 0, bytes: 0, allocations: 0 });
     const r = restore(t);
-    expect(r.keys).toEqual(keys([0, 30, 31, 62].map((p) => ({ phys: pfn(p), order: 0 }))));
-    expect(r.stats.metadataObjectsRead).toBe(1); // the root page only
+    expect(r.keys).toEqual(keys(t, [0, 30, 31, 62].map((p) => ({ phys: id(p), order: O }))));
+    expect(r.stats.metadataObjectsRead).toBe(1 + BOOT.objects); // the root page, and order 0's tree
   });
 
   it('gives bit 63 of a block a real 128-byte bitmap, carrying the inline bits into it', () => {
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(63), 0);
-    const [lo, hi] = head(t, 0);
+    t.preserve(id(63), O);
+    const [lo, hi] = head(t, O);
     expect(lo & 3).toBe(0); // a pointer entry
     const bitmap = lo + hi * 2 ** 32;
     expect(t.machine.mem.load32(bitmap + 4)).toBe(2 ** 31); // bit 63 = word 1 bit 31
-    expect(t.heap.stats).toMatchObject({ pages: 2, bytes: ROOT + BITMAP });
+    expect(grown(t)).toMatchObject({ pages: 0, bytes: BITMAP }); // the boot bitmap's slab page has room
 
     const u = new IdaTracker(smallMachine());
-    u.preserve(pfn(0), 0);
-    u.preserve(pfn(5), 0);
-    u.preserve(pfn(100), 0); // 100 = word 3 bit 4
-    const [ulo, uhi] = head(u, 0);
+    u.preserve(id(0), O);
+    u.preserve(id(5), O);
+    u.preserve(id(100), O); // 100 = word 3 bit 4
+    const [ulo, uhi] = head(u, O);
     const ubm = ulo + uhi * 2 ** 32;
     expect(ulo & 3).toBe(0);
     expect([0, 1, 2, 3].map((w) => u.machine.mem.load32(ubm + 4 * w))).toEqual([0b100001, 0, 0, 1 << 4]);
-    expect(u.heap.stats).toMatchObject({ pages: 2, bytes: ROOT + BITMAP });
-    expect(restore(u).keys).toEqual(keys([0, 5, 100].map((p) => ({ phys: pfn(p), order: 0 }))));
+    expect(grown(u)).toMatchObject({ pages: 0, bytes: BITMAP });
+    expect(restore(u).keys).toEqual(keys(u, [0, 5, 100].map((p) => ({ phys: id(p), order: O }))));
   });
 
-  it('needs one shift-0 node for slot 1 (pfn 1024), with the kernel xa_node fields', () => {
+  it('needs one shift-0 node for slot 1 (id 1024), with the kernel xa_node fields', () => {
     const t = new IdaTracker(smallMachine());
     // order 9: id = pfn >> 9 = 1024 when pfn = 1024 << 9 (phys 2 GiB)
-    t.preserve(pfn(1024 << 9), 9);
+    t.preserve((1024 << 9) * PAGE_SIZE, 9);
     const node = nodeAt(t, t.root + 8 * 9);
     expect(header(t, node)).toEqual([0, 0, 1, 1]); // shift 0, offset 0, count 1, nr_values 1
     expect(t.machine.mem.load64(node + NODE_PARENT)).toBe(0);
@@ -128,10 +151,10 @@ describe('ida: layout and memory', () => {
     expect(t.machine.mem.load64(node + NODE_LIST + 8)).toBe(node + NODE_LIST);
     expect(word(t, slotOf(node, 0))).toEqual([0, 0]);
     expect(word(t, slotOf(node, 1))).toEqual([3, 0]);
-    expect(t.heap.stats).toMatchObject({ pages: 2, bytes: ROOT + NODE });
+    expect(grown(t)).toMatchObject({ pages: 0, bytes: NODE });
     const r = restore(t);
-    expect(r.keys).toEqual(keys([{ phys: 2 * GiB, order: 9 }]));
-    expect(r.stats.metadataObjectsRead).toBe(2);
+    expect(r.keys).toEqual(keys(t, [{ phys: 2 * GiB, order: 9 }]));
+    expect(r.stats.metadataObjectsRead).toBe(2 + BOOT.objects);
   });
 
   it('grows by height: xi 64 needs shift 6 (two levels), xi 4096 needs shift 12 (three)', () => {
@@ -143,18 +166,18 @@ describe('ida: layout and memory', () => {
     expect(maxShift(18)).toBe(6);
 
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(64 * 1024), 0); // xi 64 = slot 1 of a shift-6 node
-    const top = nodeAt(t, t.root);
+    t.preserve(id(64 * 1024), O); // xi 64 = slot 1 of a shift-6 node
+    const top = nodeAt(t, t.root + 8 * O);
     expect(header(t, top)).toEqual([6, 0, 1, 0]);
     const leaf = nodeAt(t, slotOf(top, 1));
     expect(header(t, leaf)).toEqual([0, 1, 1, 1]);
     expect(t.machine.mem.load64(leaf + NODE_PARENT)).toBe(top);
     expect(word(t, slotOf(leaf, 0))).toEqual([3, 0]);
-    expect(t.heap.stats).toMatchObject({ pages: 2, bytes: ROOT + 2 * NODE });
+    expect(grown(t)).toMatchObject({ pages: 0, bytes: 2 * NODE });
 
     const u = new IdaTracker(smallMachine());
-    u.preserve(16 * GiB, 0); // pfn 2^22, xi 4096: shift 12 -> 6 -> 0
-    const u12 = nodeAt(u, u.root);
+    u.preserve(32 * GiB, O); // id 2^22, xi 4096: shift 12 -> 6 -> 0
+    const u12 = nodeAt(u, u.root + 8 * O);
     const u6 = nodeAt(u, slotOf(u12, 1));
     const u0 = nodeAt(u, slotOf(u6, 0));
     expect([header(u, u12), header(u, u6), header(u, u0)]).toEqual([
@@ -162,17 +185,17 @@ describe('ida: layout and memory', () => {
       [6, 1, 1, 0],
       [0, 0, 1, 1],
     ]);
-    expect(u.heap.stats).toMatchObject({ pages: 2, bytes: ROOT + 3 * NODE });
+    expect(grown(u)).toMatchObject({ pages: 0, bytes: 3 * NODE }); // 6 nodes in all: one slab page of 7
     const r = restore(u);
-    expect(r.keys).toEqual(keys([{ phys: 16 * GiB, order: 0 }]));
-    expect(r.stats.metadataObjectsRead).toBe(4);
+    expect(r.keys).toEqual(keys(u, [{ phys: 32 * GiB, order: O }]));
+    expect(r.stats.metadataObjectsRead).toBe(4 + BOOT.objects);
   });
 
   it('pushes an existing head down under new levels (xas_expand)', () => {
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(0), 0);
-    t.preserve(16 * GiB, 0); // xi 4096: the head value goes down to slot 0 of a new shift-0 node
-    const top = nodeAt(t, t.root);
+    t.preserve(id(0), O);
+    t.preserve(32 * GiB, O); // xi 4096: the head value goes down to slot 0 of a new shift-0 node
+    const top = nodeAt(t, t.root + 8 * O);
     expect(header(t, top)).toEqual([12, 0, 2, 0]);
     const left6 = nodeAt(t, slotOf(top, 0));
     const left0 = nodeAt(t, slotOf(left6, 0));
@@ -183,107 +206,109 @@ describe('ida: layout and memory', () => {
     expect(t.machine.mem.load64(left6 + NODE_PARENT)).toBe(top);
     expect(t.machine.mem.load64(left0 + NODE_PARENT)).toBe(left6);
     expect(word(t, slotOf(left0, 0))).toEqual([3, 0]);
-    expect(t.heap.stats).toMatchObject({ pages: 2, bytes: ROOT + 5 * NODE });
-    expect(restore(t).keys).toEqual(keys([{ phys: 0, order: 0 }, { phys: 16 * GiB, order: 0 }]));
+    expect(grown(t)).toMatchObject({ pages: 1, bytes: 5 * NODE }); // 8 nodes in all: a second slab page
+    expect(restore(t).keys).toEqual(keys(t, [{ phys: 0, order: O }, { phys: 32 * GiB, order: O }]));
   });
 
   it('builds the path under an existing top node for xi 0 (the head stays a node)', () => {
     const t = new IdaTracker(wideMachine());
-    t.preserve(2 ** 51, 0); // xi 2^29: shift 24 top, slot 32
-    t.preserve(0, 0); // xi 0: slot 0 of the same top, four new nodes below it
-    const top = nodeAt(t, t.root);
+    const before = t.heap.stats.bytes;
+    t.preserve(2 ** 51, O); // id 2^38, xi 2^28: shift 24 top, slot 16
+    t.preserve(0, O); // xi 0: slot 0 of the same top, four new nodes below it
+    const top = nodeAt(t, t.root + 8 * O);
     expect(header(t, top)).toEqual([24, 0, 2, 0]);
-    expect(t.heap.stats.bytes).toBe(ROOT + 9 * NODE);
+    expect(t.heap.stats.bytes - before).toBe(9 * NODE);
     checkTree(t);
-    expect(restore(t).keys).toEqual(keys([{ phys: 0, order: 0 }, { phys: 2 ** 51, order: 0 }]));
+    expect(restore(t).keys).toEqual(keys(t, [{ phys: 0, order: O }, { phys: 2 ** 51, order: O }]));
   });
 
   it('accounts slabs: 7 nodes per 4 KiB page, 32 bitmaps per page', () => {
     const t = new IdaTracker(smallMachine());
-    // One node per order 0..7: id 1024 (xi 1) at each.
-    for (let o = 0; o < 8; o++) t.preserve(pfn(1024 * 2 ** o), o);
-    expect(t.heap.stats).toMatchObject({ pages: 1 + 2, bytes: ROOT + 8 * NODE });
+    // One node per order 1..8: id 1024 (xi 1) at each; with the 3 boot nodes, 11: two slab pages.
+    for (let o = 1; o <= 8; o++) t.preserve(1024 * PAGE_SIZE * 2 ** o, o);
+    expect(t.heap.stats).toMatchObject({ pages: 1 + 2 + 1, bytes: BOOT.bytes + 8 * NODE });
 
     const u = new IdaTracker(smallMachine());
-    // 33 blocks (xi 0..32), each with bit 63 set: 33 bitmaps under one shift-0 node.
-    for (let k = 0; k <= 32; k++) u.preserve(pfn(k * 1024 + 63), 0);
-    expect(header(u, nodeAt(u, u.root))).toEqual([0, 0, 33, 0]);
-    expect(u.heap.stats).toMatchObject({ pages: 1 + 1 + 2, bytes: ROOT + NODE + 33 * BITMAP });
+    // 33 blocks (xi 0..32), each with bit 63 set: 33 bitmaps under one shift-0 node (34 bitmaps with the boot one).
+    for (let k = 0; k <= 32; k++) u.preserve(id(k * 1024 + 63), O);
+    expect(header(u, nodeAt(u, u.root + 8 * O))).toEqual([0, 0, 33, 0]);
+    expect(u.heap.stats).toMatchObject({ pages: 1 + 1 + 2, bytes: BOOT.bytes + NODE + 33 * BITMAP });
     const r = restore(u);
-    expect(r.stats.metadataObjectsRead).toBe(1 + 1 + 33);
-    expect(r.stats.metadataBytesRead).toBe(ROOT + NODE + 33 * BITMAP);
+    expect(r.stats.metadataObjectsRead).toBe(1 + 1 + 33 + BOOT.objects);
+    expect(r.stats.metadataBytesRead).toBe(BOOT.bytes + NODE + 33 * BITMAP);
   });
 });
 
 describe('ida: unpreserve frees as ida_free and xa_erase do', () => {
   it('frees an emptied bitmap and erases its slot; the slab page stays', () => {
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(63), 0);
-    t.unpreserve(pfn(63), 0);
-    expect(head(t, 0)).toEqual([0, 0]);
-    expect(t.heap.stats).toMatchObject({ pages: 2, bytes: ROOT, peakBytes: ROOT + BITMAP });
-    t.preserve(pfn(64), 0); // reuses the freed object: no new page
-    expect(t.heap.stats).toMatchObject({ pages: 2, bytes: ROOT + BITMAP });
+    t.preserve(id(63), O);
+    t.unpreserve(id(63), O);
+    expect(head(t, O)).toEqual([0, 0]);
+    expect(grown(t)).toMatchObject({ pages: 0, bytes: 0 });
+    expect(t.heap.stats.peakBytes).toBe(BOOT.bytes + BITMAP);
+    t.preserve(id(64), O); // reuses the freed object: no new page
+    expect(grown(t)).toMatchObject({ pages: 0, bytes: BITMAP });
   });
 
   it('keeps a bitmap a bitmap until its last bit goes (no conversion back to a value)', () => {
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(5), 0);
-    t.preserve(pfn(100), 0);
-    t.unpreserve(pfn(100), 0);
-    const [lo, hi] = head(t, 0);
+    t.preserve(id(5), O);
+    t.preserve(id(100), O);
+    t.unpreserve(id(100), O);
+    const [lo, hi] = head(t, O);
     expect(lo & 3).toBe(0);
     expect(t.machine.mem.load32(lo + hi * 2 ** 32)).toBe(1 << 5);
-    expect(t.heap.stats.bytes).toBe(ROOT + BITMAP);
-    t.unpreserve(pfn(5), 0);
-    expect(head(t, 0)).toEqual([0, 0]);
-    expect(t.heap.stats.bytes).toBe(ROOT);
+    expect(grown(t).bytes).toBe(BITMAP);
+    t.unpreserve(id(5), O);
+    expect(head(t, O)).toEqual([0, 0]);
+    expect(grown(t).bytes).toBe(0);
   });
 
   it('erases a value entry when its last bit goes, and shrinks the tree back to the head', () => {
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(40), 0); // word bit 41 = hi bit 9
-    expect(head(t, 0)).toEqual([1, 1 << 9]);
-    t.unpreserve(pfn(41), 0); // not set: nothing changes
-    expect(head(t, 0)).toEqual([1, 1 << 9]);
-    t.unpreserve(pfn(40), 0);
-    expect(head(t, 0)).toEqual([0, 0]);
-    t.preserve(pfn(0), 0);
-    t.preserve(pfn(1024), 0);
-    t.unpreserve(pfn(1024), 0); // the node holds only slot 0 again: xas_shrink
-    expect(head(t, 0)).toEqual([3, 0]);
-    expect(t.heap.stats.bytes).toBe(ROOT);
+    t.preserve(id(40), O); // word bit 41 = hi bit 9
+    expect(head(t, O)).toEqual([1, 1 << 9]);
+    t.unpreserve(id(41), O); // not set: nothing changes
+    expect(head(t, O)).toEqual([1, 1 << 9]);
+    t.unpreserve(id(40), O);
+    expect(head(t, O)).toEqual([0, 0]);
+    t.preserve(id(0), O);
+    t.preserve(id(1024), O);
+    t.unpreserve(id(1024), O); // the node holds only slot 0 again: xas_shrink
+    expect(head(t, O)).toEqual([3, 0]);
+    expect(grown(t).bytes).toBe(0);
 
-    t.preserve(16 * GiB, 0); // 5 nodes (see xas_expand above)
-    expect(t.heap.stats.bytes).toBe(ROOT + 5 * NODE);
-    t.unpreserve(16 * GiB, 0); // frees the right path, then shrinks three levels
-    expect(head(t, 0)).toEqual([3, 0]);
-    expect(t.heap.stats.bytes).toBe(ROOT);
-    t.unpreserve(pfn(0), 0);
-    expect(head(t, 0)).toEqual([0, 0]);
+    t.preserve(32 * GiB, O); // 5 nodes (see xas_expand above)
+    expect(grown(t).bytes).toBe(5 * NODE);
+    t.unpreserve(32 * GiB, O); // frees the right path, then shrinks three levels
+    expect(head(t, O)).toEqual([3, 0]);
+    expect(grown(t).bytes).toBe(0);
+    t.unpreserve(id(0), O);
+    expect(head(t, O)).toEqual([0, 0]);
   });
 
   it('keeps a top node whose slot 0 is empty (the kernel cannot shrink it either)', () => {
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(0), 0);
-    t.preserve(pfn(1024), 0);
-    t.unpreserve(pfn(0), 0);
-    const node = nodeAt(t, t.root);
+    t.preserve(id(0), O);
+    t.preserve(id(1024), O);
+    t.unpreserve(id(0), O);
+    const node = nodeAt(t, t.root + 8 * O);
     expect(header(t, node)).toEqual([0, 0, 1, 1]);
-    expect(t.heap.stats.bytes).toBe(ROOT + NODE);
-    t.unpreserve(pfn(1024), 0); // now empty: freed, head cleared
-    expect(head(t, 0)).toEqual([0, 0]);
-    expect(t.heap.stats.bytes).toBe(ROOT);
+    expect(grown(t).bytes).toBe(NODE);
+    t.unpreserve(id(1024), O); // now empty: freed, head cleared
+    expect(head(t, O)).toEqual([0, 0]);
+    expect(grown(t).bytes).toBe(0);
   });
 
   it('ignores folios that were never preserved, allocating nothing', () => {
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(70), 0);
+    t.preserve(id(70), O);
     const before = { ...t.heap.stats };
-    for (const p of [0, 71, 1024, 2 ** 22, 2 ** 23 + 5]) t.unpreserve(pfn(p), 0);
+    for (const p of [0, 71, 1024, 2 ** 22, 2 ** 22 + 5]) t.unpreserve(id(p), O);
     t.unpreserve(2 * GiB, 9);
     expect(t.heap.stats).toEqual(before);
-    expect(restore(t).keys).toEqual(keys([{ phys: pfn(70), order: 0 }]));
+    expect(restore(t).keys).toEqual(keys(t, [{ phys: id(70), order: O }]));
   });
 });
 
@@ -291,15 +316,15 @@ describe('ida: allocation failure leaves the tree as it was', () => {
   it('fails at each allocation of a preserve that needs three nodes and a bitmap', () => {
     for (let nth = 1; nth <= 4; nth++) {
       const t = new IdaTracker(smallMachine());
-      t.preserve(pfn(0), 0);
-      const before = head(t, 0);
+      t.preserve(id(0), O);
+      const before = head(t, O);
       t.heap.injectFaults({ failNth: nth });
-      expect(() => t.preserve(16 * GiB + pfn(100), 0)).toThrow(expect.objectContaining({ errno: 'ENOMEM' }));
+      expect(() => t.preserve(32 * GiB + id(100), O)).toThrow(expect.objectContaining({ errno: 'ENOMEM' }));
       t.heap.injectFaults({});
-      expect(head(t, 0)).toEqual(before);
-      expect(t.heap.stats.bytes).toBe(ROOT);
-      t.preserve(16 * GiB + pfn(100), 0);
-      expect(restore(t).keys).toEqual(keys([{ phys: 0, order: 0 }, { phys: 16 * GiB + pfn(100), order: 0 }]));
+      expect(head(t, O)).toEqual(before);
+      expect(grown(t).bytes).toBe(0);
+      t.preserve(32 * GiB + id(100), O);
+      expect(restore(t).keys).toEqual(keys(t, [{ phys: 0, order: O }, { phys: 32 * GiB + id(100), order: O }]));
     }
   });
 });
@@ -371,7 +396,7 @@ describe('ida: round trip through a kexec', () => {
       const rand = rng(seed);
       const machine = wideMachine();
       const t = new IdaTracker(machine);
-      const live = new Map<string, Folio>();
+      const live = new Map<string, Folio>([[`${t.fdtPage}:0`, { phys: t.fdtPage, order: 0 }]]);
       const pool: Folio[] = [];
       for (let i = 0; i < 4000; i++) {
         const f = randomFolio(machine, rand, rand() < 0.7);
@@ -395,10 +420,10 @@ describe('ida: round trip through a kexec', () => {
       }
       checkTree(t);
       const r = restore(t);
-      expect(r.keys).toEqual(keys(live.values()));
+      expect(r.keys).toEqual(keys(t, live.values()));
       expect(r.stats.folios).toBe(live.size);
 
-      // Unpreserving everything frees every node and bitmap and empties every head.
+      // Unpreserving everything (the FDT page too) frees every node and bitmap and empties every head.
       for (const f of live.values()) t.unpreserve(f.phys, f.order);
       for (let o = 0; o <= MAX_ORDER; o++) expect(head(t, o)).toEqual([0, 0]);
       expect(t.heap.stats.bytes).toBe(ROOT);
@@ -413,16 +438,17 @@ describe('ida: round trip through a kexec', () => {
     const r = restore(t);
     let covered = 0;
     for (const k of r.keys) covered += PAGE_SIZE * 2 ** Number(k.split(':')[1]);
-    expect(covered).toBe(3 * GiB + 0x7000);
+    expect(covered).toBe(3 * GiB + 0x7000 + PAGE_SIZE); // and the FDT page
   });
 });
 
 describe('ida: the next kernel rejects corrupted trees with KhoError only', () => {
-  /** A tracker with an inline head (order 0), a bitmap, and a three-level tree (order 1). */
+  /** A tracker with an inline head and a bitmap (order 2: a shift-0 node), and a three-level tree (order 1). */
   function sample() {
     const t = new IdaTracker(smallMachine());
-    t.preserve(pfn(0), 0);
-    t.preserve(pfn(1024 + 700), 0); // order 0: node with slot 1 = bitmap
+    const id2 = (n: number) => n * PAGE_SIZE * 4;
+    t.preserve(id2(0), 2);
+    t.preserve(id2(1024 + 700), 2); // order 2: node with slot 1 = bitmap
     t.preserve(16 * GiB, 1); // order 1: id 2^21, xi 2048: shift 6 -> 0
     t.preserve(32 * GiB, 1); // xi 4096: grows to shift 12
     const h = handOver(t);
@@ -437,14 +463,14 @@ describe('ida: the next kernel rejects corrupted trees with KhoError only', () =
 
   it('restores the untouched sample', () => {
     const { restoreWith } = sample();
-    expect(restoreWith(() => {}).folios).toBe(4);
+    expect(restoreWith(() => {}).folios).toBe(4 + 1); // and the FDT page
   });
 
   it('rejects a top node deeper than 2^52 addresses allow, or a shift not a multiple of 6', () => {
     const { t, restoreWith } = sample();
-    const top0 = nodeAt(t, t.root);
+    const top0 = nodeAt(t, t.root + 16);
     const top1 = nodeAt(t, t.root + 8);
-    // order 0 allows shift 24 at most; a shift-30 top would index beyond 2^52.
+    // order 2 allows shift 24 at most; a shift-30 top would index beyond 2^52.
     expectCorrupt(() => restoreWith((m) => m.store32(top0, (m.load32(top0) & ~255) | 30)));
     expectCorrupt(() => restoreWith((m) => m.store32(top0, (m.load32(top0) & ~255) | 3)));
     // order 1 may not exceed 24 either; 30 is rejected.
@@ -461,11 +487,11 @@ describe('ida: the next kernel rejects corrupted trees with KhoError only', () =
 
   it('rejects entry tags a level cannot hold', () => {
     const { t, restoreWith } = sample();
-    const top0 = nodeAt(t, t.root); // shift 0
+    const top0 = nodeAt(t, t.root + 16); // order 2, shift 0
     const top1 = nodeAt(t, t.root + 8); // shift 12
     // sibling, retry and zero internal entries are not nodes
     for (const internal of [2, (5 << 2) | 2, (256 << 2) | 2, (257 << 2) | 2]) {
-      expectCorrupt(() => restoreWith((m) => m.store64(t.root + 16, internal)));
+      expectCorrupt(() => restoreWith((m) => m.store64(t.root + 24, internal)));
     }
     expectCorrupt(() => restoreWith((m) => m.store64(slotOf(top1, 7), 7))); // value entry in a shift-12 node
     expectCorrupt(() => restoreWith((m) => m.store64(slotOf(top1, 7), top0 + 8))); // pointer in a shift-12 node

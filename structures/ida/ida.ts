@@ -52,7 +52,8 @@ import type { SlabCache } from '../../src/ram/kernel-heap.ts';
 import type { Machine } from '../../src/ram/machine.ts';
 import { INV_TWO32, PAGE_SIZE, type PhysMem } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
-import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, TrackerBase } from '../../src/tracker/tracker.ts';
+import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, TrackerBase, statelessLifecycle } from '../../src/tracker/tracker.ts';
+import type { KhoAbi } from '../../src/tracker/kho-abi.ts';
 import {
   NODE_SLOTS,
   XA_CHUNK_SHIFT,
@@ -66,6 +67,10 @@ import {
 } from '../xarray/xarray.ts';
 
 export const IDA_COMPATIBLE = 'kho-ida-v1';
+/** Not a kernel ABI: its own compatible, with mainline's client subnodes (preserved-data, blob-size). */
+export const IDA_ABI: KhoAbi = { compatible: IDA_COMPATIBLE, subtree: 'preserved-data+blob-size' };
+/** A hypothetical in-place tracker on mainline: mainline's lifecycle (unpreserve, no finalize state, no abort). */
+export const IDA_LIFECYCLE = statelessLifecycle('mainline lifecycle (not a kernel tracker)', 'ida');
 export const IDA_ROOT_PROP = 'preserved-memory-map';
 const NR_ORDERS = MAX_ORDER + 1;
 
@@ -101,12 +106,13 @@ export class IdaTracker extends TrackerBase {
   private readonly lock: number;
 
   constructor(machine: Machine) {
-    super(machine);
+    super(machine, IDA_LIFECYCLE, IDA_ABI);
     this.root = this.heap.allocPage();
     this.rootBase = this.mem.base(this.root);
     this.xa = new XArrayOps(this.mem, this.heap.slab(XA_NODE_SIZE), 0);
     this.bitmaps = this.heap.slab(IDA_CHUNK_SIZE);
     this.lock = this.mem.allocStatic(1);
+    this.khoInit();
   }
 
   protected insert(phys: number, order: number): void {
@@ -207,7 +213,7 @@ export class IdaTracker extends TrackerBase {
   }
 
   protected handover(): Record<string, FdtValue> {
-    return { compatible: IDA_COMPATIBLE, [IDA_ROOT_PROP]: u64Prop(this.root) };
+    return { [IDA_ROOT_PROP]: u64Prop(this.root) };
   }
 
   /**

@@ -41,7 +41,7 @@ function decodeKey(key: bigint): Folio {
  */
 function decodeImage(h: Handover): { folios: Folio[]; nodes: number } {
   const fdt = readFdt(h.fdt);
-  expect(getString(fdt, 'compatible')).toBe('kho-v2');
+  expect(getString(fdt, 'compatible')).toBe('kho-v4');
   const raw = new RawImage(h.image);
   const folios: Folio[] = [];
   let nodes = 0;
@@ -80,6 +80,9 @@ function expectedPages(folios: readonly Folio[]): number {
 
 // ---------------------------------------------------------------------------
 
+/** The root FDT's page: KHO core preserves it at boot (kho_alloc_preserve in kho_init), an order-0 folio in the tree. */
+const fdtOf = (t: Tracker): Folio => ({ phys: t.fdtPage, order: 0 });
+
 const keyList = (folios: Iterable<Folio>): string[] =>
   [...new Set([...folios].map((f) => `${f.phys.toString(16)}:${f.order}`))].sort();
 
@@ -105,28 +108,39 @@ function expectErrno(fn: () => unknown, errno: string): void {
 }
 
 describe('radix: metadata cost', () => {
-  it('holds only the root before anything is preserved', () => {
-    expect(spec.create(Machine.ofSize(4 * GiB)).heap.stats.pages).toBe(1);
+  it('holds at boot the root and the path of the root FDT\'s page: 6 pages', () => {
+    const t = spec.create(Machine.ofSize(4 * GiB));
+    // The FDT page is the top page of RAM here (the heap's first page): an order-0 key of its own.
+    expect(t.fdtPage).toBe(4 * GiB - 4096);
+    expect(t.heap.stats.pages).toBe(1 + 4 + 1);
+    expect(t.heap.stats.pages).toBe(expectedPages([fdtOf(t)]));
   });
 
   it('one order-0 page costs the root, 4 tables and 1 leaf; 128 MiB of order-0 pages share the leaf', () => {
-    const t = spec.create(Machine.ofSize(4 * GiB));
-    const tables = 4; // levels 4..1
+    // Alone, an order-0 page costs the root, 4 tables and a leaf: the path the FDT page takes at boot.
+    const t = spec.create(Machine.ofSize(128 * GiB));
+    const boot = t.heap.stats.pages;
+    expect(boot).toBe(1 + 4 + 1);
+    expect(boot).toBe(expectedPages([fdtOf(t)]));
+    // The FDT page (pfn 2^25 - 1, the top of 128 GiB) shares levels 5..2 with page 1 (key bits 59:33 equal),
+    // not level 1 (a level-1 node spans 64 GiB of order 0: key bits 32:24 differ) nor the leaf.
     t.preserve(0x1000, 0);
-    expect(t.heap.stats.pages).toBe(1 + tables + 1);
-    expect(t.heap.stats.pages).toBe(6);
+    expect(t.heap.stats.pages - boot).toBe(1 + 1);
     t.preserve(0x2000, 0);
     t.preserve(128 * MiB - 0x1000, 0); // last page under the same 32768-bit leaf
-    expect(t.heap.stats.pages).toBe(6);
-    t.preserve(128 * MiB, 0); // the next leaf; levels 1..5 shared (a level 1 node spans 64 GiB)
-    expect(t.heap.stats.pages).toBe(7);
+    expect(t.heap.stats.pages - boot).toBe(2);
+    t.preserve(128 * MiB, 0); // the next leaf; levels 1..5 shared
+    expect(t.heap.stats.pages - boot).toBe(3);
   });
 
-  it('has depth 6 for every order: one folio of any order alone costs 6 pages', () => {
-    for (let order = 0; order <= 18; order++) {
+  it('has depth 6 for every order: one folio of any order alone (besides the FDT page) costs 6 pages', () => {
+    for (let order = 1; order <= 18; order++) {
       const t = spec.create(Machine.ofSize(4 * GiB));
+      const boot = t.heap.stats.pages;
       t.preserve(2 ** (12 + order), order);
-      expect(t.heap.stats.pages, `order ${order}`).toBe(6);
+      // Another order: its own root slot or level-4 node (order 1: root slot 1; orders >= 2: root slot 0), so 5 new nodes.
+      expect(t.heap.stats.pages - boot, `order ${order}`).toBe(5);
+      expect(t.heap.stats.pages, `order ${order}`).toBe(expectedPages([fdtOf(t), { phys: 2 ** (12 + order), order }]));
     }
   });
 
@@ -140,13 +154,17 @@ describe('radix: metadata cost', () => {
       { phys: 0, order: 1 },
     ];
     const t = spec.create(Machine.ofSize(4 * GiB));
+    const boot = t.heap.stats.pages;
     for (const f of folios) t.preserve(f.phys, f.order);
-    expect(t.heap.stats.pages).toBe(1 + (5 + 4) + 5 + 5);
-    expect(t.heap.stats.pages).toBe(expectedPages(folios));
+    // Order 2: 5 nodes; order 3 shares root slot 0 and the level 4 node: 4; order 0 shares the FDT page's
+    // path down to level 1 (pfn < 2^24): 1 leaf; order 1: root slot 1 of its own, 5.
+    expect(t.heap.stats.pages - boot).toBe(5 + 4 + 1 + 5);
+    expect(t.heap.stats.pages).toBe(expectedPages([fdtOf(t), ...folios]));
   });
 
   it('covers 16 GiB of order-0 memory with 512 KiB of leaves (128 leaves)', () => {
-    const t = spec.create(Machine.ofSize(32 * GiB));
+    // The FDT page (the top page of 64 GiB of RAM, order 0) shares levels 5..1 with them (level 1 spans 64 GiB): one leaf more.
+    const t = spec.create(Machine.ofSize(64 * GiB));
     const leafSpan = 32768 * 4096; // 128 MiB
     for (let pa = 0; pa < 16 * GiB; pa += leafSpan) {
       t.preserve(pa, 0);
@@ -155,13 +173,14 @@ describe('radix: metadata cost', () => {
     const leaves = (16 * GiB) / leafSpan;
     expect(leaves).toBe(128);
     const tables = 1 + 4; // 16 GiB of order 0 is 2^22 keys: one node at each of levels 5..1 (level 1 spans 2^24)
-    expect(t.heap.stats.pages).toBe(tables + leaves);
-    expect((t.heap.stats.pages - tables) * 4096).toBe(512 * 1024);
+    const fdtLeaf = 1;
+    expect(t.heap.stats.pages).toBe(tables + leaves + fdtLeaf);
+    expect((t.heap.stats.pages - tables - fdtLeaf) * 4096).toBe(512 * 1024);
     // Filling one leaf completely costs nothing more.
     for (let pa = 0; pa < leafSpan; pa += 4096) t.preserve(pa, 0);
-    expect(t.heap.stats.pages).toBe(tables + leaves);
+    expect(t.heap.stats.pages).toBe(tables + leaves + fdtLeaf);
     t.preserve(16 * GiB, 0);
-    expect(t.heap.stats.pages).toBe(tables + leaves + 1);
+    expect(t.heap.stats.pages).toBe(tables + leaves + fdtLeaf + 1);
   });
 
   it('unpreserve clears the bit and frees no node', () => {
@@ -169,18 +188,53 @@ describe('radix: metadata cost', () => {
     t.preserve(0x4000_0000, 9);
     t.unpreserve(0x4000_0000, 9);
     t.unpreserve(0x8000_0000, 9); // never preserved: a no-op
-    t.unpreserve(0x1000, 0); // no path at all: a no-op that allocates nothing
-    expect(t.heap.stats.pages).toBe(6);
+    t.unpreserve(2 ** 31 + 0x2000, 1); // no path at all (order 1 has no root slot yet): the kernel WARNs; a no-op that allocates nothing
+    const pages = expectedPages([fdtOf(t), { phys: 0x4000_0000, order: 9 }]);
+    expect(t.heap.stats.pages).toBe(pages);
     const h = handOver(t);
-    expect(decodeImage(h)).toEqual({ folios: [], nodes: 6 });
-    expect(restored(h).folios).toEqual([]);
+    expect(decodeImage(h)).toEqual({ folios: [fdtOf(t)], nodes: pages });
+    expect(restored(h).folios).toEqual([fdtOf(t)]);
+  });
+});
+
+describe('radix: a failed add (kho_radix_add_page on ENOMEM)', () => {
+  /** Every page the tracker holds, with its bytes: the metadata as the hand-over would carry it. */
+  const snapshot = (t: Tracker): Map<number, string> => {
+    const mem = t.heap.machine.mem;
+    const out = new Map<number, string>();
+    for (const pfn of t.heap.ownedPfns()) {
+      const page = new Uint8Array(4096);
+      mem.readPage(pfn, page, 0);
+      out.set(pfn, Buffer.from(page).toString('hex'));
+    }
+    return out;
+  };
+
+  it('frees the nodes it allocated and clears the slot its new branch began at: the metadata is byte for byte as before', () => {
+    // Order 1 at 2^51: a new root slot (1), so a 5-node branch; fail each of its allocations in turn.
+    for (let nth = 1; nth <= 5; nth++) {
+      const t = spec.create(wideMachine());
+      t.preserve(0x20_0000, 9);
+      const before = snapshot(t);
+      const stats = { pages: t.heap.stats.pages, bytes: t.heap.stats.bytes };
+      t.heap.injectFaults({ failNth: nth });
+      expectErrno(() => t.preserve(2 ** 51, 1), 'ENOMEM');
+      t.heap.injectFaults({});
+      expect({ pages: t.heap.stats.pages, bytes: t.heap.stats.bytes }).toEqual(stats);
+      expect(snapshot(t)).toEqual(before);
+      // The tree works on: the same add now succeeds.
+      t.preserve(2 ** 51, 1);
+      expect(keyList(restored(handOver(t)).folios)).toEqual(keyList([{ phys: 0x20_0000, order: 9 }, { phys: 2 ** 51, order: 1 }, fdtOf(t)]));
+    }
   });
 });
 
 describe('radix: byte layout', () => {
   it('places a known folio exactly where the facts sheet says', () => {
-    const machine = Machine.ofSize(4 * GiB);
+    // 128 GiB: the FDT page is the top page, pfn 2^25 - 1, key 2^52 | (2^25 - 1): level-2 slot 1, apart from the folio's slot 0.
+    const machine = Machine.ofSize(128 * GiB);
     const t = spec.create(machine);
+    expect(t.fdtPage).toBe(128 * GiB - 4096);
     const phys = 0x8000_1000; // order 0: key = 2^52 | 0x80001
     t.preserve(phys, 0);
     const h = handOver(t);
@@ -188,18 +242,21 @@ describe('radix: byte layout', () => {
     const fdt = readFdt(h.fdt);
     expect([...fdt.props.keys()].sort()).toEqual(['compatible', 'preserved-memory-map']);
     expect(fdt.props.get('preserved-memory-map')!.length).toBe(8);
-    // key bits 59:51 = 2, 50:42 = 0, 41:33 = 0, 32:24 = 0, 23:15 = 0x10, 14:0 = 1
+    // key bits 59:51 = 2, 50:42 = 0, 41:33 = 0, 32:24 = 0, 23:15 = 0x10, 14:0 = 1; the FDT page's key has 32:24 = 1.
     let node = BigInt(getU64(fdt, 'preserved-memory-map'));
-    for (const [index, level] of [[2n, 5], [0n, 4], [0n, 3], [0n, 2], [0x10n, 1]] as const) {
+    for (const [index, level, also] of [[2n, 5, -1n], [0n, 4, -1n], [0n, 3, -1n], [0n, 2, 1n], [0x10n, 1, -1n]] as const) {
       for (let i = 0n; i < 512n; i++) {
-        if (i !== index) expect(raw.u64(node + 8n * i), `level ${level} slot ${i}`).toBe(0n);
+        if (i !== index && i !== also) expect(raw.u64(node + 8n * i), `level ${level} slot ${i}`).toBe(0n);
       }
+      if (also >= 0n) expect(raw.u64(node + 8n * also), `level ${level} slot ${also}`).not.toBe(0n);
       node = raw.u64(node + 8n * index);
       expect(node, `level ${level}`).not.toBe(0n);
     }
     expect(raw.u8(node)).toBe(0b10); // bit 1 of u64 word 0
     for (let off = 1n; off < 4096n; off++) expect(raw.u8(node + off)).toBe(0);
-    expect(raw.pages).toBe(6);
+    // 6 nodes on the folio's path, the FDT page's level-1 node and leaf, and the FDT page itself.
+    expect(raw.pages).toBe(6 + 2 + 1);
+    expect(keyList(decodeImage(h).folios)).toEqual(keyList([{ phys, order: 0 }, fdtOf(t)]));
   });
 
   it('stores the bit of key bit 14:0 = b in u64 word b >> 6 at bit b & 63 (both u32 halves)', () => {
@@ -207,7 +264,7 @@ describe('radix: byte layout', () => {
     const folios = [0, 31, 32, 63, 64, 32767].map((b): Folio => ({ phys: b * 4096, order: 0 }));
     for (const f of folios) t.preserve(f.phys, f.order);
     const h = handOver(t);
-    expect(keyList(decodeImage(h).folios)).toEqual(keyList(folios));
+    expect(keyList(decodeImage(h).folios)).toEqual(keyList([...folios, fdtOf(t)]));
     const raw = new RawImage(h.image);
     let node = BigInt(getU64(readFdt(h.fdt), 'preserved-memory-map'));
     node = raw.u64(node + 16n);
@@ -226,7 +283,7 @@ describe('radix: byte layout', () => {
     expect(t.finalized).toBe(false);
     expect(t.serializes).toBe(false);
     const root = readFdt(fdt);
-    expect(getString(root, 'compatible')).toBe('kho-v2');
+    expect(getString(root, 'compatible')).toBe('kho-v4');
     expect(t.heap.ownedPfns()).toContain(getU64(root, 'preserved-memory-map') / 4096);
   });
 });
@@ -259,8 +316,8 @@ describe('radix: round trip', () => {
     fc.assert(
       fc.property(ops, (list) => {
         const t = spec.create(wideMachine());
-        const live = new Map<string, Folio>();
-        const ever: Folio[] = [];
+        const live = new Map<string, Folio>([[`${t.fdtPage}:0`, fdtOf(t)]]);
+        const ever: Folio[] = [fdtOf(t)];
         for (const { folio, drop } of list) {
           t.preserve(folio.phys, folio.order);
           live.set(`${folio.phys}:${folio.order}`, folio);
@@ -297,7 +354,7 @@ describe('radix: round trip', () => {
       { phys: 0x20_0000, order: 9 },
     ];
     for (const f of folios) t.preserve(f.phys, f.order);
-    const sorted = [...folios].sort((a, b) => Number(keyOf(a) - keyOf(b)));
+    const sorted = [...folios, fdtOf(t)].sort((a, b) => Number(keyOf(a) - keyOf(b)));
     expect(restored(handOver(t)).folios).toEqual(sorted);
   });
 });
@@ -313,17 +370,20 @@ describe('radix: a corrupt hand-over', () => {
   const restoreWith = (t: Tracker, fdt?: Uint8Array) => () => restoreHandover(handOver(t, { fdt }), new FolioList());
   const fdtWith = (props: Record<string, string | Uint8Array>) => writeFdt({ name: '', props });
 
-  it('rejects a bad FDT with ENOEXEC', () => {
+  it('accepts exactly the kho-v4 ABI: other compatibles (kho-v2, kho-v3 included) and a short map pointer are ENOEXEC', () => {
     const { t, root } = setup();
-    expectErrno(restoreWith(t, fdtWith({ compatible: 'kho-v1', 'preserved-memory-map': u64Prop(root) })), 'ENOEXEC');
-    expectErrno(restoreWith(t, fdtWith({ compatible: 'kho-v2' })), 'ENOEXEC');
-    expectErrno(restoreWith(t, fdtWith({ compatible: 'kho-v2', 'preserved-memory-map': u64Prop(root).subarray(0, 4) })), 'ENOEXEC');
+    for (const compatible of ['kho-v1', 'kho-v2', 'kho-v3', 'kho-v5']) {
+      expectErrno(restoreWith(t, fdtWith({ compatible, 'preserved-memory-map': u64Prop(root) })), 'ENOEXEC');
+    }
+    expectErrno(restoreWith(t, fdtWith({ compatible: 'kho-v4' })), 'ENOEXEC');
+    expectErrno(restoreWith(t, fdtWith({ compatible: 'kho-v4', 'preserved-memory-map': u64Prop(root).subarray(0, 4) })), 'ENOEXEC');
+    expect(restoreHandover(handOver(t, { fdt: fdtWith({ compatible: 'kho-v4', 'preserved-memory-map': u64Prop(root) }) }), new FolioList()).folios).toBe(3);
   });
 
   it('rejects a root pointer that is not a page-aligned page of RAM', () => {
     const { t, root } = setup();
     for (const bad of [root + 8, root + 0x800, 0x10_0000_0000, 2 ** 52, 2 ** 53 + 2 ** 40]) {
-      expectErrno(restoreWith(t, fdtWith({ compatible: 'kho-v2', 'preserved-memory-map': u64Prop(bad) })), 'ECORRUPT');
+      expectErrno(restoreWith(t, fdtWith({ compatible: 'kho-v4', 'preserved-memory-map': u64Prop(bad) })), 'ECORRUPT');
     }
   });
 
@@ -342,7 +402,7 @@ describe('radix: a corrupt hand-over', () => {
     t.unpreserve(0x1000, 0); // the leaf is all zero
     let level1 = root;
     for (const i of [2, 0, 0, 0]) level1 = mem.load64(level1 + i * 8);
-    expect(restoreHandover(handOver(t), new FolioList()).folios).toBe(0);
+    expect(restoreHandover(handOver(t), new FolioList()).folios).toBe(1); // the FDT page alone
     mem.store64(level1, mem.load64(level1) + 8);
     expectErrno(restoreWith(t), 'ECORRUPT');
   });

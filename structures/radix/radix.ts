@@ -33,19 +33,29 @@
  * sets or clears the bit with a plain store under it. The tree walk itself
  * is shared with radix-rfc (./table-walk.ts).
  *
- * FDT root: compatible = "kho-v2", preserved-memory-map = u64 address of
- * the root. Nothing is serialized: the hand-over publishes that pointer.
+ * Deleting a key whose path was never built is a no-op here; the kernel
+ * WARNs (WARN_ON in kho_radix_del_page) and returns, with the same result.
+ *
+ * FDT root (the ABI mainline has now, kho-v4 of 2026-06-03): compatible =
+ * "kho-v4", preserved-memory-map = u64 address of the root; each client
+ * subnode carries u64 `preserved-data` and u64 `blob-size` (kho-abi.ts).
+ * Nothing is serialized: the hand-over publishes that pointer. Lifecycle:
+ * unpreserve exists, no finalize state, no abort; KHO core preserves the
+ * root FDT's page at boot, after allocating the tree's root (kho_init).
  */
 import { expectCompatible, getU64, u64Prop, type FdtNode, type FdtValue } from '../../src/fdt/fdt.ts';
+import { KHO_V4 } from '../../src/tracker/kho-abi.ts';
 import type { RestoreWalk } from '../../src/kexec/restore-walk.ts';
 import type { Machine } from '../../src/ram/machine.ts';
 import { PAGE_SHIFT } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
-import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, TrackerBase, log2Floor } from '../../src/tracker/tracker.ts';
+import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, TrackerBase, log2Floor, statelessLifecycle } from '../../src/tracker/tracker.ts';
 import { FROM_FDT } from '../../src/kexec/restore-walk.ts';
 import { BitmapTree, enterPage, reportLeafBits, visitLeaves } from './table-walk.ts';
 
-export const RADIX_COMPATIBLE = 'kho-v2';
+export const RADIX_COMPATIBLE = KHO_V4.compatible;
+/** The merged radix tree's lifecycle (mainline, 2026-04-05 onwards). */
+export const RADIX_LIFECYCLE = statelessLifecycle('mainline (KHO radix tree, kho-v4)', 'radix');
 export const RADIX_PROPERTY = 'preserved-memory-map';
 /** Table levels above the leaves: levels 5..1. */
 export const RADIX_TABLES = 5;
@@ -72,11 +82,12 @@ export class RadixTracker extends TrackerBase {
   private readonly rootBase: number;
 
   constructor(machine: Machine) {
-    super(machine);
+    super(machine, RADIX_LIFECYCLE, KHO_V4);
     this.tree = new BitmapTree(this.mem, this.heap, { atomicBit: false, undoFailedBranch: true });
     this.root = this.heap.allocPage();
     this.rootBase = this.mem.base(this.root);
     this.mutex = this.mem.allocStatic(1);
+    this.khoInit();
   }
 
   protected insert(phys: number, order: number): void {
@@ -95,7 +106,7 @@ export class RadixTracker extends TrackerBase {
   }
 
   protected handover(): Record<string, FdtValue> {
-    return { compatible: RADIX_COMPATIBLE, [RADIX_PROPERTY]: u64Prop(this.root) };
+    return { [RADIX_PROPERTY]: u64Prop(this.root) };
   }
 }
 

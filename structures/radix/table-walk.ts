@@ -22,7 +22,7 @@
  *
  * The radix tree uses it with key = (1 << (52 - order)) | (phys >> (12 +
  * order)) and 5 tables; each RFC v1 per-order tree uses key = phys >> (12 +
- * order) and 3..5 tables.
+ * order) and 4..5 tables (orders 0..9).
  *
  * The two callers differ in what a failed allocation leaves and how the
  * bit is set (`TreeMode`): the merged radix tree runs under its mutex, sets

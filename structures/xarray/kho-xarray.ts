@@ -1,6 +1,15 @@
 /**
- * KHO's tracker of Linux 6.16 .. 6.18: two levels of xarrays with bitmaps at
- * the leaves, serialized into a chunk list at finalize.
+ * KHO's tracker of Linux 6.16 .. 6.19: two levels of xarrays with bitmaps at
+ * the leaves, serialized into a chunk list at finalize. One class for the
+ * three structures; what differs is PRESERVE_BITS and the lifecycle
+ * (see index.ts):
+ *
+ *   xarray-6.16  6.16 and 6.17, 512-byte bitmaps: no unpreserve, abort is
+ *                destructive, preserve is EBUSY while finalized
+ *   xarray-6.18  the same lifecycle, page-sized bitmaps
+ *   xarray-6.19  page-sized bitmaps; unpreserve exists, abort does not,
+ *                finalize may run again (re-serializing, freeing the old
+ *                chunk list), no finalized state
  *
  * Live layout in RAM (the running kernel; all little-endian):
  *
@@ -14,14 +23,15 @@
  *
  *   PRESERVE_BITS = 4096 (6.16, 6.17): 512-byte bitmaps from kmalloc-512,
  *                   one per 16 MiB of order-0 memory.
- *   PRESERVE_BITS = 32768 (6.18): one whole zeroed page per bitmap, one per
- *                   128 MiB of order-0 memory.
+ *   PRESERVE_BITS = 32768 (6.18, 6.19): one whole zeroed page per bitmap,
+ *                   one per 128 MiB of order-0 memory.
  *
  *   The xarrays and their 576-byte nodes are the kernel's (see xarray.ts).
  *   Preserve is xa_load (lockless), and on a miss allocate + xa_store (under
- *   xa_lock), at both levels, then an atomic set_bit. Unpreserve clears the
- *   bit (clear_bit) and frees nothing. A bit set twice or cleared twice is
- *   harmless, as in the kernel.
+ *   xa_lock), at both levels, then an atomic set_bit. Clearing a bit
+ *   (6.19's unpreserve, and every version's rollback of a failed range
+ *   preserve) is clear_bit and frees nothing. A bit set twice or cleared
+ *   twice is harmless, as in the kernel.
  *
  * Serialized form (written by finalize; the next kernel reads only this,
  * the bitmaps, and the FDT):
@@ -37,22 +47,29 @@
  *   starts at each order and when the current one is full. Every bitmap the
  *   xarray holds is emitted, even one whose bits were all cleared.
  *
+ * Abort (6.16..6.18, and a finalize that fails part-way): frees the chunk
+ * list, every bitmap, every kho_mem_phys and every xarray node (xa_destroy
+ * of each phys_bits and of orders); the tracker is empty afterwards, the
+ * root FDT's page included, and the clients must preserve again.
+ *
  * FDT root: compatible = "kho-v1", preserved-memory-map = u64 address of the
- * first chunk (0 when nothing was ever preserved).
+ * first chunk; client subnodes carry `fdt` (kho-abi.ts).
  */
 import { expectCompatible, getU64, u64Prop, type FdtNode, type FdtValue } from '../../src/fdt/fdt.ts';
+import { KHO_V1 } from '../../src/tracker/kho-abi.ts';
 import type { RestoreWalk } from '../../src/kexec/restore-walk.ts';
 import type { SlabCache } from '../../src/ram/kernel-heap.ts';
 import type { Machine } from '../../src/ram/machine.ts';
 import { PAGE_SHIFT, PAGE_SIZE } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
-import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, type RestoreFn, TrackerBase } from '../../src/tracker/tracker.ts';
+import { FOLIO_BYTES, INV_FOLIO_BYTES, type Lifecycle, MAX_ORDER, type RestoreFn, TrackerBase } from '../../src/tracker/tracker.ts';
 import { FROM_FDT } from '../../src/kexec/restore-walk.ts';
 import { XARRAY_SIZE, XA_HEAD, XA_NODE_SIZE, XArrayOps, followEntry, wordOf } from './xarray.ts';
 
-export type XarrayId = 'xarray-6.16' | 'xarray-6.18';
+/** The trackers built on this class (xarray-prealloc is ../xarray-prealloc's subclass). */
+export type XarrayId = 'xarray-6.16' | 'xarray-6.18' | 'xarray-6.19' | 'xarray-prealloc';
 
-export const KHO_V1_COMPATIBLE = 'kho-v1';
+export const KHO_V1_COMPATIBLE = KHO_V1.compatible;
 export const PRESERVED_MEMORY_MAP = 'preserved-memory-map';
 
 /** Chunk layout: 16-byte header, then 16-byte {phys_start, bitmap} entries. */
@@ -78,15 +95,18 @@ export class XarrayTracker extends TrackerBase {
   private readonly orders: number;
   /** Word index of its xa_head (a slab object keeps its host slot while allocated). */
   private readonly ordersHead: number;
-  /** First chunk of the serialized list while finalized, else 0. */
+  /** First chunk of the published chunk list (0: none). */
   private firstChunk = 0;
+  /** First chunk of a list handover() wrote that is not yet published (0: none). */
+  private pendingChunk = 0;
 
   constructor(
     machine: Machine,
     readonly id: XarrayId,
     readonly preserveBits: number,
+    lifecycle: Lifecycle,
   ) {
-    super(machine);
+    super(machine, lifecycle, KHO_V1);
     this.bitmapBytes = preserveBits / 8;
     this.invPreserveBits = 1 / preserveBits;
     if (!Number.isInteger(this.bitmapBytes) || this.bitmapBytes % 8 !== 0 || this.bitmapBytes > PAGE_SIZE) {
@@ -97,6 +117,7 @@ export class XarrayTracker extends TrackerBase {
     this.bitmapSlab = this.bitmapBytes === PAGE_SIZE ? null : this.heap.slab(this.bitmapBytes);
     this.orders = this.small.alloc();
     this.ordersHead = wordOf(this.mem, this.orders + XA_HEAD);
+    this.khoInit();
   }
 
   protected insert(phys: number, order: number): void {
@@ -123,7 +144,7 @@ export class XarrayTracker extends TrackerBase {
     if ((lo | hi) !== 0) {
       bits = followEntry(mem, lo, hi);
     } else {
-      const bitmap = this.addBitmap(this.xa.load(this.orders, order), index);
+      const bitmap = this.addBitmap(order, this.xa.load(this.orders, order), index);
       bits = wordOf(mem, bitmap);
     }
     const bit = (pfnHigh - index * this.preserveBits) | 0;
@@ -149,7 +170,7 @@ export class XarrayTracker extends TrackerBase {
     mem.atomicAnd(followEntry(mem, lo, hi) + (bit >>> 5), ~(1 << (bit & 31)));
   }
 
-  /** kho_mem_serialize: the chunk list. Frees what it wrote if an allocation fails. */
+  /** kho_mem_serialize: the chunk list, pending until published. Frees what it wrote if an allocation fails. */
   protected handover(): Record<string, FdtValue> {
     const xa = this.xa;
     const mem = this.mem;
@@ -181,16 +202,48 @@ export class XarrayTracker extends TrackerBase {
         from = order + 1;
       }
     } catch (e) {
-      this.freeChunks(first);
+      this.releaseChunks(first);
       throw e;
     }
-    this.firstChunk = first;
-    return { compatible: KHO_V1_COMPATIBLE, [PRESERVED_MEMORY_MAP]: u64Prop(first) };
+    this.pendingChunk = first;
+    return { [PRESERVED_MEMORY_MAP]: u64Prop(first) };
   }
 
-  protected override dropHandover(): void {
-    this.freeChunks(this.firstChunk);
+  /** 6.19's kho_update_memory_map: the new list replaces the published one, which is freed. */
+  protected override commitHandover(): void {
+    this.releaseChunks(this.firstChunk);
+    this.firstChunk = this.pendingChunk;
+    this.pendingChunk = 0;
+  }
+
+  protected override dropPendingHandover(): void {
+    this.releaseChunks(this.pendingChunk);
+    this.pendingChunk = 0;
+  }
+
+  /**
+   * kho_abort (6.16..6.18): the chunks, every bitmap, every kho_mem_phys,
+   * and the nodes of every xarray. kho_mem_track stays (a static in the
+   * kernel), with an empty `orders`.
+   */
+  protected override destroy(): void {
+    this.dropPendingHandover();
+    this.releaseChunks(this.firstChunk);
     this.firstChunk = 0;
+    const xa = this.xa;
+    for (let from = 0; xa.find(this.orders, from); ) {
+      const order = xa.foundIndex;
+      const physxa = xa.foundEntry;
+      from = order + 1;
+      for (let i = 0; xa.find(physxa, i); ) {
+        i = xa.foundIndex + 1;
+        if (this.bitmapSlab) this.bitmapSlab.free(xa.foundEntry);
+        else this.heap.freePage(xa.foundEntry);
+      }
+      xa.destroy(physxa);
+      this.small.free(physxa);
+    }
+    xa.destroy(this.orders);
   }
 
   /** xarray nodes of `orders` plus those of every phys_bits (or of one order's). */
@@ -216,7 +269,7 @@ export class XarrayTracker extends TrackerBase {
   }
 
   /** The first order's struct kho_mem_phys: creating it on first use (the kernel's xa_cmpxchg path). */
-  private addOrder(order: number): number {
+  protected addOrder(order: number): number {
     const physxa = this.small.alloc();
     try {
       this.xa.store(this.orders, order, physxa);
@@ -227,8 +280,8 @@ export class XarrayTracker extends TrackerBase {
     return physxa;
   }
 
-  /** xa_load_or_alloc's miss: a zeroed bitmap, stored at `index`. */
-  private addBitmap(physxa: number, index: number): number {
+  /** xa_load_or_alloc's miss: a zeroed bitmap for `order`, stored at `index` of its phys_bits. */
+  protected addBitmap(order: number, physxa: number, index: number): number {
     const bits = this.bitmapSlab ? this.bitmapSlab.alloc() : this.heap.allocPage();
     try {
       this.xa.store(physxa, index, bits);
@@ -240,15 +293,21 @@ export class XarrayTracker extends TrackerBase {
     return bits;
   }
 
-  /** new_chunk: a zeroed page for `order`, linked after `prev`. */
+  /** new_chunk: a chunk page for `order`, linked after `prev`. */
   private newChunk(prev: number, order: number): number {
-    const chunk = this.heap.allocPage();
+    const chunk = this.allocChunk();
     this.mem.store32(chunk + CHUNK_ORDER, order);
     if (prev !== 0) this.mem.store64(prev + CHUNK_NEXT, chunk);
     return chunk;
   }
 
-  private freeChunks(first: number): void {
+  /** A page for the chunk list, its next and num_elms zero (a hook: xarray-prealloc hands out pages it already holds). */
+  protected allocChunk(): number {
+    return this.heap.allocPage();
+  }
+
+  /** Frees the chunk list starting at `first` (a hook: xarray-prealloc keeps its pages for the next finalize). */
+  protected releaseChunks(first: number): void {
     for (let chunk = first; chunk !== 0; ) {
       const next = this.mem.load64(chunk + CHUNK_NEXT);
       this.heap.freePage(chunk);

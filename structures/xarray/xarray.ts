@@ -51,6 +51,7 @@
  *            (xas_delete_node, xas_shrink)
  *   store    (xa_store of a pointer) create, then storeAt
  *   find     (xa_find) the first entry at or after an index
+ *   destroy  (xa_destroy) frees every node and empties the head
  *
  * Node allocation: `create` takes the nodes reserved by `reserve` first, and
  * allocates the rest from the slab as it goes (xas_alloc, which also uses a
@@ -446,6 +447,27 @@ export class XArrayOps {
         offset = myOffset + 1;
       }
     }
+  }
+
+  /**
+   * xa_destroy: frees every node of the tree and empties the head. The
+   * entries themselves are the caller's (KHO's abort frees its bitmaps and
+   * kho_mem_phys objects first).
+   */
+  destroy(xa: number): void {
+    const top = entryNode(this.mem, xa + this.headOffset);
+    if (top !== 0) this.freeBelow(top);
+    this.mem.store64(xa + this.headOffset, 0);
+  }
+
+  private freeBelow(node: number): void {
+    if (nodeShift(this.mem, node) !== 0) {
+      for (let o = 0; o < XA_CHUNK_SIZE; o++) {
+        const child = entryNode(this.mem, node + NODE_SLOTS + o * 8);
+        if (child !== 0) this.freeBelow(child);
+      }
+    }
+    this.nodes.free(node);
   }
 
   /** Nodes in the tree (a depth-first count, for tests and accounting). */

@@ -1,0 +1,377 @@
+/**
+ * The checks a registered structure passes (test/conformance.test.ts,
+ * test/faults.test.ts, test/robustness.test.ts), run on every point of the
+ * family, through the kexec boundary (handOver, restoreHandover). Each
+ * point is a stateless tracker with mainline's lifecycle: unpreserve, no
+ * finalized state, no abort, rollback of a failed range, all orders 0..18,
+ * client subnodes with preserved-data and blob-size.
+ *
+ * KHO_PROPERTY_RUNS sets the random workloads per point (10 in `npm test`),
+ * KHO_FUZZ_CASES the corrupted images per point (150 in `npm test`; the
+ * full profile's 10^5 is capped at 2000 per point here, 64000 in all).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { readFdt } from '../../src/fdt/fdt.ts';
+import { FolioList, handOver, restoreHandover, type Folio, type Handover } from '../../src/kexec/kexec.ts';
+import { Machine } from '../../src/ram/machine.ts';
+import { PAGE_SIZE } from '../../src/ram/phys-mem.ts';
+import { isKhoError } from '../../src/tracker/errors.ts';
+import { MAX_ORDER, type Tracker } from '../../src/tracker/tracker.ts';
+import { CORRUPTIONS, type CorruptionKind, seededRandom } from '../../test/corrupt.ts';
+import { fdtFolio, keyList, preserveAll, roundTrip, wideMachine, withFdtPage } from '../../test/harness.ts';
+import { FAMILY_IDS, familySpec } from './index.ts';
+
+
+const RUNS = Number(process.env.KHO_PROPERTY_RUNS ?? 10);
+const CASES = Math.min(2000, Number(process.env.KHO_FUZZ_CASES ?? 150));
+const GiB = 2 ** 30;
+const KINDS = Object.keys(CORRUPTIONS) as CorruptionKind[];
+
+const newTracker = (id: string, machine: Machine = wideMachine()): Tracker => familySpec(id).create(machine);
+
+const errnoOf = (f: () => unknown): string | undefined => {
+  try {
+    f();
+  } catch (e) {
+    if (isKhoError(e)) return e.errno;
+    throw e;
+  }
+  return undefined;
+};
+
+/** A folio anywhere in the workload RAM, or in one 48 MiB window (neighbours: runs, full leaves, extent lists switching). */
+const folioArb = (workload: readonly { start: number; size: number }[]): fc.Arbitrary<Folio> => {
+  const anywhere = fc
+    .record({ bank: fc.nat(workload.length - 1), order: fc.nat(MAX_ORDER), at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }) })
+    .map(({ bank, order, at }): Folio => {
+      const b = workload[bank];
+      const size = PAGE_SIZE * 2 ** order;
+      const first = Math.ceil(b.start / size);
+      const count = Math.floor((b.start + b.size) / size) - first;
+      return { phys: (first + Math.floor(at * count)) * size, order };
+    });
+  const near = fc.record({ order: fc.nat(2), i: fc.nat(3000) }).map(({ order, i }): Folio => ({ phys: 2 ** 51 + i * PAGE_SIZE * 2 ** order, order }));
+  return fc.oneof(anywhere, near);
+};
+
+type Op = { kind: 'preserve' | 'unpreserve'; folio: Folio };
+
+/** Random preserves, with duplicates and unpreserves of earlier folios. */
+const opsArb = (workload: readonly { start: number; size: number }[]) =>
+  fc.array(folioArb(workload), { minLength: 1, maxLength: 160 }).chain((folios) =>
+    fc
+      .array(fc.record({ kind: fc.constantFrom<Op['kind']>('preserve', 'preserve', 'unpreserve'), pick: fc.nat(folios.length - 1) }), { maxLength: 240 })
+      .map((extra) => [...folios.map((folio): Op => ({ kind: 'preserve', folio })), ...extra.map(({ kind, pick }): Op => ({ kind, folio: folios[pick] }))]),
+  );
+
+function applyOps(ops: readonly Op[], tracker: Tracker): Folio[] {
+  const model = new Map<string, Folio>();
+  for (const { kind, folio } of ops) {
+    const key = `${folio.phys}:${folio.order}`;
+    if (kind === 'preserve') {
+      tracker.preserve(folio.phys, folio.order);
+      model.set(key, folio);
+    } else {
+      tracker.unpreserve(folio.phys, folio.order);
+      model.delete(key);
+    }
+  }
+  return [...model.values()];
+}
+
+/** The greedy split, written independently of the implementation. */
+function expectedSplit(phys: number, size: number): Folio[] {
+  const out: Folio[] = [];
+  let pa = phys;
+  while (pa < phys + size) {
+    let order = 0;
+    while (order < MAX_ORDER && pa % (PAGE_SIZE * 2 ** (order + 1)) === 0 && PAGE_SIZE * 2 ** (order + 1) <= phys + size - pa) order++;
+    out.push({ phys: pa, order });
+    pa += PAGE_SIZE * 2 ** order;
+  }
+  return out;
+}
+
+/** Folios that make every point allocate: new orders, far-apart indices, leaves filling up (test/faults.test.ts's, with orders to 18). */
+const WORKLOAD: Folio[] = [
+  ...Array.from({ length: 40 }, (_, i) => ({ phys: i * 2 ** 27 + 0x1000 * (i % 5), order: 0 })),
+  ...Array.from({ length: 19 }, (_, o) => ({ phys: 2 ** 51 + (o % 7) * 2 ** 30, order: o })),
+  ...Array.from({ length: 70 }, (_, i) => ({ phys: 2 ** 52 - 16 * 2 ** 30 + i * 64 * 0x1000, order: 0 })),
+  ...Array.from({ length: 300 }, (_, i) => ({ phys: 3 * GiB + 0x1000 * (i + (i >> 4)), order: 0 })),
+];
+
+/** The image's page list and bytes, for comparing two hand-overs. */
+function imageBytes(h: Handover): { pfns: number[]; zero: number[]; data: Buffer } {
+  return { pfns: [...h.image.pfns], zero: [...h.image.zeroPfns], data: Buffer.from(h.image.data) };
+}
+
+/** A hand-over with several orders, dense and sparse parts and full extent lists (test/robustness.test.ts's sample). */
+function sampleHandover(id: string): { handover: Handover; machine: Machine; folios: number } {
+  const machine = new Machine({ banks: [{ start: 0, size: 5 * GiB }, { start: 2 ** 51, size: 2 * GiB }] });
+  const tracker = familySpec(id).create(machine);
+  let folios = 0;
+  const keep = (phys: number, order: number) => {
+    tracker.preserve(phys, order);
+    folios++;
+  };
+  for (let i = 0; i < 300; i++) keep(i * 16 * 2 ** 20 + PAGE_SIZE * (i % 7), 0);
+  for (let i = 0; i < 64; i++) keep(2 * GiB + 2 ** 23 + i * PAGE_SIZE, 0);
+  for (let i = 0; i < 40; i++) keep(2 * GiB + 2 ** 24 + 2 * i * PAGE_SIZE, 0);
+  for (let i = 0; i < 16; i++) keep(3 * GiB + i * 2 ** 21, 9);
+  keep(4 * GiB, 18);
+  for (let o = 1; o <= 10; o++) keep(2 ** 51 + o * 2 ** 26, o);
+  return { handover: handOver(tracker), machine, folios };
+}
+
+class CheckedSink extends FolioList {
+  constructor(private readonly machine: Machine) {
+    super();
+  }
+
+  override add(phys: number, order: number): void {
+    const size = PAGE_SIZE * 2 ** order;
+    if (!(order >= 0 && order <= MAX_ORDER && phys % size === 0 && this.machine.mem.contains(phys, size))) {
+      throw new Error(`restore reported 0x${phys.toString(16)} order ${order}, not aligned RAM`);
+    }
+    super.add(phys, order);
+  }
+}
+
+describe.each(FAMILY_IDS)('family conformance: %s', (id) => {
+  it("declares mainline's lifecycle for an in-place tracker, every order, and mainline's client subnodes", () => {
+    const spec = familySpec(id);
+    const t = newTracker(id);
+    expect(t.id).toBe(id);
+    expect(t.lifecycle).toBe(spec.lifecycle);
+    expect(t.serializes).toBe(false);
+    expect({
+      unpreserve: t.lifecycle.unpreserve,
+      abort: t.lifecycle.abort,
+      busy: t.lifecycle.busyWhileFinalized,
+      rollback: t.lifecycle.rollback,
+      finalizeAgain: t.lifecycle.finalizeAgain,
+      fdtPreserved: t.lifecycle.fdtPreserved,
+      maxOrder: spec.maxOrder ?? MAX_ORDER,
+      subtree: t.abi.subtree,
+    }).toEqual({
+      unpreserve: true,
+      abort: 'none',
+      busy: false,
+      rollback: true,
+      finalizeAgain: true,
+      fdtPreserved: 'init',
+      maxOrder: MAX_ORDER,
+      subtree: 'preserved-data+blob-size',
+    });
+  });
+
+  it('restores exactly the preserved set and the FDT page (random orders 0..18, addresses up to 2^52, duplicates, unpreserves)', () => {
+    const workload = wideMachine().workloadBanks;
+    fc.assert(
+      fc.property(opsArb(workload), (ops) => {
+        const tracker = newTracker(id);
+        const expected = applyOps(ops, tracker);
+        expect(keyList(roundTrip(tracker))).toEqual(keyList(withFdtPage(tracker, expected)));
+      }),
+      { numRuns: RUNS, seed: 0x6b686f },
+    );
+  });
+
+  it('restores only the root FDT page when nothing is preserved, and after everything is unpreserved', () => {
+    const empty = newTracker(id);
+    expect(roundTrip(empty)).toEqual([fdtFolio(empty)]);
+    const tracker = newTracker(id);
+    tracker.preserve(2 ** 51 + 2 ** 30, MAX_ORDER);
+    tracker.preserve(0x5000, 0);
+    for (let i = 0; i < 100; i++) tracker.preserve(0x100_0000 + i * PAGE_SIZE, 0);
+    tracker.unpreserve(2 ** 51 + 2 ** 30, MAX_ORDER);
+    tracker.unpreserve(0x5000, 0);
+    for (let i = 99; i >= 0; i--) tracker.unpreserve(0x100_0000 + i * PAGE_SIZE, 0);
+    expect(roundTrip(tracker)).toEqual([fdtFolio(tracker)]);
+  });
+
+  it('keeps the root FDT in one preserved page whose bytes the image carries, with the ABI\'s client properties', () => {
+    const tracker = newTracker(id);
+    tracker.preserve(0x20_0000, 9);
+    const h = handOver(tracker, { clients: [{ name: 'client', phys: 0x40_0000, size: 0x1000 }] });
+    expect(h.fdt.length).toBeLessThanOrEqual(4096);
+    expect(tracker.heap.ownedPfns()).not.toContain(tracker.fdtPage / PAGE_SIZE);
+    const i = [...h.image.pfns].indexOf(tracker.fdtPage / PAGE_SIZE);
+    expect(i).toBeGreaterThanOrEqual(0);
+    const page = h.image.data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+    expect([...page.subarray(0, h.fdt.length)]).toEqual([...h.fdt]);
+    expect(page.subarray(h.fdt.length).every((b) => b === 0)).toBe(true);
+    const client = readFdt(page.slice(0, h.fdt.length)).children.find((c) => c.name === 'client')!;
+    expect([...client.props.keys()].sort()).toEqual(['blob-size', 'preserved-data']);
+    const u64 = (name: string) => Buffer.from(client.props.get(name)!).readBigUInt64LE();
+    expect([u64('preserved-data'), u64('blob-size')]).toEqual([0x40_0000n, 0x1000n]);
+  });
+
+  it('refuses a root FDT that would not fit in its page with ENOSPC, keeping the preservations', () => {
+    const tracker = newTracker(id);
+    tracker.preserve(0x20_0000, 9);
+    const clients = Array.from({ length: 200 }, (_, i) => ({ name: `client-${i}`, phys: 0x100_0000 + i * PAGE_SIZE, size: PAGE_SIZE }));
+    expect(errnoOf(() => tracker.finalize(clients))).toBe('ENOSPC');
+    expect(tracker.finalized).toBe(false);
+    expect(keyList(roundTrip(tracker, { clients: clients.slice(0, 20) }))).toEqual(keyList(withFdtPage(tracker, [{ phys: 0x20_0000, order: 9 }])));
+  });
+
+  it('splits a range greedily into maximal aligned folios', () => {
+    for (const [phys, size] of [
+      [0x3000, 0x25000],
+      [0, 2 ** 31 + 0x7000],
+      [2 ** 51 + 0x1ff000, 0x40_2000],
+      [0x1000, 0],
+    ]) {
+      const tracker = newTracker(id);
+      tracker.preserveRange(phys, size);
+      expect(keyList(roundTrip(tracker))).toEqual(keyList(withFdtPage(tracker, expectedSplit(phys, size))));
+    }
+  });
+
+  it('rolls a failed preserveRange back at every allocation it makes', () => {
+    const base: Folio[] = [{ phys: 2 ** 51, order: 3 }];
+    const [phys, size] = [0x7ff000, 3 * 2 ** 30 + 0x3000];
+    let failures = 0;
+    for (let nth = 1; nth < 64; nth++) {
+      const tracker = newTracker(id);
+      for (const f of base) tracker.preserve(f.phys, f.order);
+      tracker.heap.injectFaults({ failNth: nth });
+      try {
+        tracker.preserveRange(phys, size);
+      } catch (e) {
+        expect(isKhoError(e, 'ENOMEM')).toBe(true);
+        tracker.heap.injectFaults({});
+        expect(keyList(roundTrip(tracker))).toEqual(keyList(withFdtPage(tracker, base)));
+        failures++;
+        continue;
+      }
+      break;
+    }
+    const probe = newTracker(id);
+    for (const f of base) probe.preserve(f.phys, f.order);
+    const before = probe.heap.stats.allocations;
+    probe.preserveRange(phys, size);
+    expect(failures).toBe(probe.heap.stats.allocations - before);
+    expect(failures).toBeGreaterThan(0);
+  });
+
+  it('fails with ENOMEM at every allocation point of a workload, leaving the tracker as if the call had not been made', () => {
+    const clean = newTracker(id);
+    for (const f of WORKLOAD) clean.preserve(f.phys, f.order);
+    const tracker = newTracker(id);
+    let points = 0;
+    for (const [k, f] of WORKLOAD.entries()) {
+      for (let nth = 1; ; nth++) {
+        const pages = tracker.heap.stats.pages;
+        tracker.heap.injectFaults({ failNth: nth });
+        const errno = errnoOf(() => tracker.preserve(f.phys, f.order));
+        tracker.heap.injectFaults({});
+        if (errno === undefined) break;
+        expect(errno).toBe('ENOMEM');
+        expect(tracker.heap.stats.pages).toBe(pages);
+        points++;
+      }
+      // Now and then, the next kernel sees exactly what was preserved so far.
+      if (k % 50 === 7) expect(keyList(roundTrip(tracker))).toEqual(keyList(withFdtPage(tracker, WORKLOAD.slice(0, k + 1))));
+    }
+    // Each failed add undid itself exactly, so retrying built the very pages, bytes and addresses of a run without failures.
+    const [got, want] = [imageBytes(handOver(tracker)), imageBytes(handOver(clean))];
+    expect([got.pfns, got.zero]).toEqual([want.pfns, want.zero]);
+    expect(got.data.equals(want.data)).toBe(true);
+    expect(keyList(roundTrip(tracker))).toEqual(keyList(withFdtPage(tracker, WORKLOAD)));
+    expect(points).toBe(clean.heap.stats.allocations - newTracker(id).heap.stats.allocations);
+    console.log(`faults ${id}: ${points} allocation points in preserve, each failed once and undone`);
+  });
+
+  it('fails with ENOMEM when the kernel heap is exhausted, keeping what was preserved', () => {
+    const tracker = newTracker(id);
+    tracker.preserve(0x1000, 0);
+    tracker.heap.injectFaults({ pageLimit: tracker.heap.stats.pages });
+    const more = Array.from({ length: 8 }, (_, i) => ({ phys: 2 ** 51 + (i + 1) * 2 ** 29, order: i % 2 ? 9 : 0 }));
+    const { kept, failed } = preserveAll(tracker, more);
+    tracker.heap.injectFaults({});
+    expect(keyList(roundTrip(tracker))).toEqual(keyList(withFdtPage(tracker, [{ phys: 0x1000, order: 0 }, ...kept])));
+    expect(failed + kept.length).toBe(8);
+    expect(failed).toBeGreaterThan(0);
+  });
+
+  it('treats a double preserve as one and an unpreserve of what was never preserved as a no-op', () => {
+    const tracker = newTracker(id);
+    tracker.preserve(0x20_0000, 9);
+    tracker.preserve(0x20_0000, 9);
+    const pages = tracker.heap.stats.pages;
+    tracker.unpreserve(0x40_0000, 9);
+    tracker.unpreserve(2 ** 51, 9);
+    tracker.unpreserve(0x20_0000, 0);
+    expect(tracker.heap.stats.pages).toBe(pages);
+    expect(keyList(roundTrip(tracker))).toEqual(keyList(withFdtPage(tracker, [{ phys: 0x20_0000, order: 9 }])));
+  });
+
+  it('rejects bad folios and ranges with EINVAL', () => {
+    const tracker = newTracker(id);
+    const bad: [number, number][] = [
+      [0x1800, 0],
+      [0x1000, 1],
+      [0, MAX_ORDER + 1],
+      [0, -1],
+      [0, 1.5],
+      [8 * 2 ** 30, 0],
+      [2 ** 52, 0],
+      [-4096, 0],
+    ];
+    for (const [phys, order] of bad) {
+      expect(errnoOf(() => tracker.preserve(phys, order))).toBe('EINVAL');
+      expect(errnoOf(() => tracker.unpreserve(phys, order))).toBe('EINVAL');
+    }
+    expect(errnoOf(() => tracker.preserveRange(0x1800, 0x1000))).toBe('EINVAL');
+    expect(errnoOf(() => tracker.preserveRange(0x1000, 0x1800))).toBe('EINVAL');
+    expect(errnoOf(() => tracker.preserveRange(8 * 2 ** 30 - 0x1000, 0x2000))).toBe('EINVAL');
+  });
+
+  it('has no finalized state and no abort; finalize only publishes, may run again and allocates nothing', () => {
+    const tracker = newTracker(id);
+    tracker.preserve(0x1000, 0);
+    const pages = tracker.heap.stats.pages;
+    const calls = tracker.heap.stats.allocations;
+    tracker.finalize();
+    for (let i = 0; i < 5; i++) tracker.finalize();
+    expect(tracker.heap.stats.pages).toBe(pages);
+    expect(tracker.heap.stats.allocations).toBe(calls);
+    expect(tracker.finalized).toBe(false);
+    tracker.preserve(0x2000, 0);
+    tracker.unpreserve(0x1000, 0);
+    expect(errnoOf(() => tracker.abort())).toBe('EOPNOTSUPP');
+    expect(keyList(roundTrip(tracker, { fdt: tracker.finalize() }))).toEqual(keyList(withFdtPage(tracker, [{ phys: 0x2000, order: 0 }])));
+  });
+
+  it(`ends every one of ${CASES} corrupted images in a well-formed restore or a typed error`, () => {
+    const { handover, machine, folios } = sampleHandover(id);
+    const legit = restoreHandover(handover, new CheckedSink(machine));
+    expect(legit.folios).toBe(folios + 1);
+    const maxObjects = 4 * legit.metadataObjectsRead + 64;
+    const rnd = seededRandom(0x4b484f50 ^ id.length);
+    const tally: Record<string, number> = {};
+    const failures: string[] = [];
+    for (let i = 0; i < CASES; i++) {
+      const kind = KINDS[i % KINDS.length];
+      const damaged = CORRUPTIONS[kind](handover, rnd);
+      let outcome: string;
+      try {
+        restoreHandover(damaged, new CheckedSink(machine), { maxObjects });
+        outcome = 'restored';
+      } catch (e) {
+        if (isKhoError(e)) outcome = e.errno;
+        else {
+          outcome = 'UNTYPED';
+          if (failures.length < 5) failures.push(`case ${i} (${kind}): ${(e as Error).message}`);
+        }
+      }
+      tally[outcome] = (tally[outcome] ?? 0) + 1;
+    }
+    console.log(`fuzz ${id}: ${CASES} corrupted images, outcomes ${JSON.stringify(tally)}`);
+    expect(failures).toEqual([]);
+    expect(tally.ECORRUPT ?? 0).toBeGreaterThan(0);
+  });
+});
