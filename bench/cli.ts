@@ -24,8 +24,14 @@ options:
   --scenarios <ids>     comma-separated, or "all" (default); known: ${SCENARIO_IDS.join(', ')}
   --out <dir>           the run folder (default: reports/<timestamp>-<profile>)
   --seed <n>            the run seed, an integer 0..4294967295 (default: ${DEFAULT_SEED})
+  --processes <n>       fresh timing processes per pair (default: the profile's; smoke 3, default and full 10)
   --cross-check         re-measure preserve latency with benny (benchmark.js) too
+  --sweeps              run the scaling sweeps (the default unless --scenarios is given)
   --skip-sweeps         leave out the scaling sweeps
+  --cpu <file.json>     the machine model's CPU (default: src/model/cpus/, see src/model/README.md)
+  --aa                  A/A run: every timing job twice, interleaved; compares the two halves
+  --fail-on-regression <pct>
+                        with --aa: exit 1 if a flagged timing metric differs by more than pct
   --jobs <n>            job processes at once (default: the profile's; 1 for default and full)
   --resume <dir>        continue an interrupted run in <dir> with its own options
   --skip-report         do not write the HTML report at the end
@@ -40,6 +46,10 @@ export interface BenchOptions {
   readonly seed: number;
   readonly crossCheck: boolean;
   readonly sweeps: boolean;
+  readonly processes?: number;
+  readonly cpuFile?: string;
+  readonly aa: boolean;
+  readonly failOnRegression?: number;
   readonly jobs?: number;
   readonly resume?: string;
   readonly report: boolean;
@@ -62,6 +72,12 @@ function integer(value: string, what: string, min: number, max: number): number 
   return Number(value);
 }
 
+function percent(value: string, what: string): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value.trim()) || !(n > 0 && n < 1000)) throw new UsageError(`${what} must be a percentage above 0, got "${value}"`);
+  return n;
+}
+
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   let parsed;
   try {
@@ -76,7 +92,12 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         out: { type: 'string' },
         seed: { type: 'string' },
         'cross-check': { type: 'boolean' },
+        sweeps: { type: 'boolean' },
         'skip-sweeps': { type: 'boolean' },
+        processes: { type: 'string' },
+        cpu: { type: 'string' },
+        aa: { type: 'boolean' },
+        'fail-on-regression': { type: 'string' },
         jobs: { type: 'string' },
         resume: { type: 'string' },
         'skip-report': { type: 'boolean' },
@@ -88,10 +109,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   const v = parsed.values;
   if (v.help) {
-    return { help: true, profile: 'default', structures: [], scenarios: [], seed: DEFAULT_SEED, crossCheck: false, sweeps: true, report: false };
+    return { help: true, profile: 'default', structures: [], scenarios: [], seed: DEFAULT_SEED, crossCheck: false, sweeps: true, aa: false, report: false };
   }
   if (v.resume !== undefined) {
-    const conflicting = ['profile', 'structures', 'scenarios', 'out', 'seed', 'cross-check', 'skip-sweeps'].filter(
+    const conflicting = ['profile', 'structures', 'scenarios', 'out', 'seed', 'cross-check', 'sweeps', 'skip-sweeps', 'processes', 'cpu', 'aa'].filter(
       (k) => (v as Record<string, unknown>)[k] !== undefined,
     );
     if (conflicting.length) throw new UsageError(`--resume continues a run with its own options; drop --${conflicting.join(', --')}`);
@@ -99,6 +120,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   const profile = v.profile ?? 'default';
   if (!isProfileName(profile)) throw new UsageError(`unknown profile "${profile}" (known: ${PROFILE_NAMES.join(', ')})`);
+  if (v.sweeps && v['skip-sweeps']) throw new UsageError('--sweeps and --skip-sweeps contradict each other');
+  if (v['fail-on-regression'] !== undefined && !v.aa) throw new UsageError('--fail-on-regression compares the halves of an A/A run: add --aa');
+  // A run narrowed to some scenarios is about those scenarios: sweeps only when asked.
+  const sweeps = v.sweeps ?? (!v['skip-sweeps'] && v.scenarios === undefined);
   return {
     help: false,
     profile,
@@ -107,7 +132,11 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     out: v.out,
     seed: v.seed === undefined ? DEFAULT_SEED : integer(v.seed, '--seed', 0, 2 ** 32 - 1),
     crossCheck: v['cross-check'] ?? false,
-    sweeps: !(v['skip-sweeps'] ?? false),
+    sweeps,
+    processes: v.processes === undefined ? undefined : integer(v.processes, '--processes', 1, 1000),
+    cpuFile: v.cpu,
+    aa: v.aa ?? false,
+    failOnRegression: v['fail-on-regression'] === undefined ? undefined : percent(v['fail-on-regression'], '--fail-on-regression'),
     jobs: v.jobs === undefined ? undefined : integer(v.jobs, '--jobs', 1, 64),
     resume: v.resume,
     report: !(v['skip-report'] ?? false),

@@ -1,28 +1,48 @@
 /**
- * The jobs of a run and their order: every (structure, scenario) pair once
- * per repetition, plus the sweep points, each a separate process. The
- * order is shuffled (seeded) within each repetition, and repetitions follow
- * one another, so the pairs are interleaved: no structure runs all its
- * scenarios back to back, and drifts of the machine spread over all of them.
+ * The jobs of a run and their order.
+ *
+ *   timing  every (structure, scenario) in `processes` fresh processes;
+ *           round r holds every pair's r-th process, shuffled (seeded), and
+ *           rounds follow one another, so a pair's processes are spread
+ *           over the whole run and a drift of the machine reaches every
+ *           pair alike. An A/A run (`aa`) runs each timing job twice in the
+ *           same round, as halves 1 and 2, so that the two halves can be
+ *           compared as if they were two runs of the same code.
+ *   exact   every pair once (deterministic: one process is enough), in
+ *           round 1;
+ *   sweep   every sweep point once, in round 1;
+ *   calibration  the model on each published kernel experiment, once, in
+ *           round 1 (exact jobs of bench/calibrations.ts).
  */
 import type { JobSpec } from '../src/results/job.ts';
 import type { ProfileName } from './profiles.ts';
 import { PROFILES } from './profiles.ts';
 import { Rng, deriveSeed } from './rng.ts';
 import type { SweepAxis } from './scenarios.ts';
+import { CALIBRATIONS } from './calibrations.ts';
 
 export interface RunPlan {
   readonly profile: ProfileName;
   readonly seed: number;
   readonly structures: readonly string[];
   readonly scenarios: readonly string[];
-  readonly repetitions: number;
+  /** Fresh timing processes per pair. */
+  readonly processes: number;
   readonly sweeps: boolean;
   readonly crossCheck: boolean;
+  readonly aa: boolean;
+  /** Run the model on the published kernel experiments (bench/calibrations.ts). */
+  readonly calibrations?: boolean;
+  /** The machine model's CPU file (--cpu), else the default CPU. */
+  readonly cpuFile?: string;
 }
 
-export function pairJobId(structure: string, scenario: string, rep: number): string {
-  return `${structure}__${scenario}__r${rep}`;
+export function timingJobId(structure: string, scenario: string, process: number, half?: number): string {
+  return `${structure}__${scenario}__p${process}${half === undefined ? '' : `-${half === 1 ? 'a' : 'b'}`}`;
+}
+
+export function exactJobId(structure: string, scenario: string): string {
+  return `${structure}__${scenario}__exact`;
 }
 
 export function sweepJobId(structure: string, folios: number, ramBytes: number): string {
@@ -50,22 +70,28 @@ export function sweepPoints(profile: ProfileName): { folios: number; ramBytes: n
 
 export function planJobs(plan: RunPlan): JobSpec[] {
   const out: JobSpec[] = [];
-  for (let rep = 1; rep <= plan.repetitions; rep++) {
+  const common = { profile: plan.profile, seed: plan.seed };
+  for (let p = 1; p <= plan.processes; p++) {
     const round: JobSpec[] = [];
     for (const structure of plan.structures) {
       for (const scenario of plan.scenarios) {
-        round.push({
-          kind: 'pair',
-          id: pairJobId(structure, scenario, rep),
-          structure,
-          scenario,
-          rep,
-          profile: plan.profile,
-          seed: plan.seed,
-          crossCheck: plan.crossCheck,
-        });
+        for (const half of plan.aa ? [1, 2] : [undefined]) {
+          round.push({
+            kind: 'timing',
+            id: timingJobId(structure, scenario, p, half),
+            structure,
+            scenario,
+            process: p,
+            ...(half === undefined ? {} : { half }),
+            ...common,
+            crossCheck: plan.crossCheck,
+          });
+        }
+        if (p === 1) {
+          round.push({ kind: 'exact', id: exactJobId(structure, scenario), structure, scenario, ...common, cpuFile: plan.cpuFile });
+        }
       }
-      if (plan.sweeps && rep === 1) {
+      if (plan.sweeps && p === 1) {
         for (const { folios, ramBytes, axes } of sweepPoints(plan.profile)) {
           round.push({
             kind: 'sweep',
@@ -74,13 +100,18 @@ export function planJobs(plan: RunPlan): JobSpec[] {
             folios,
             ramBytes,
             axes,
-            profile: plan.profile,
-            seed: plan.seed,
+            ...common,
+            cpuFile: plan.cpuFile,
           });
         }
       }
     }
-    const rng = new Rng(deriveSeed(plan.seed, `plan-${rep}`));
+    if (p === 1 && plan.calibrations) {
+      for (const c of CALIBRATIONS) {
+        round.push({ kind: 'exact', id: `calibration__${c.id}`, structure: c.structure, scenario: c.id, calibration: c.id, ...common, cpuFile: plan.cpuFile });
+      }
+    }
+    const rng = new Rng(deriveSeed(plan.seed, `plan-${p}`));
     const order = Float64Array.from(round, (_, i) => i);
     rng.shuffle(order);
     for (const i of order) out.push(round[i]);
@@ -90,6 +121,7 @@ export function planJobs(plan: RunPlan): JobSpec[] {
 
 /** A rough relative cost of a job, for the ETA. */
 export function jobWeight(spec: JobSpec): number {
-  if (spec.kind === 'pair') return 1;
+  if (spec.kind === 'timing') return 1;
+  if (spec.kind === 'exact') return spec.calibration ? 10 : 1.5;
   return 0.5 + spec.folios / 1e6 + spec.ramBytes / 2 ** 42;
 }

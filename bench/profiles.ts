@@ -1,6 +1,6 @@
 /**
  * Run profiles: how big the scenarios are, how long each measurement runs,
- * how many repetitions, and which sweep points. `smoke` is for tests and a
+ * how many fresh processes measure each pair, and which sweep points. `smoke` is for tests and a
  * quick look; `default` is `npm run bench`; `full` adds the sweeps to 10^7
  * folios and 16 TiB of RAM.
  */
@@ -26,8 +26,14 @@ export interface SweepPlan {
 
 export interface Profile {
   readonly name: ProfileName;
-  /** Repetitions of every (structure, scenario) pair, each in a fresh process. */
-  readonly repetitions: number;
+  /**
+   * Fresh processes that time every (structure, scenario) pair: the unit of
+   * replication, so the intervals reflect process-to-process variation.
+   * Each process measures briefly; more processes beat longer ones.
+   */
+  readonly processes: number;
+  /** Run the machine model on the published kernel experiments (bench/calibrations.ts; ~20 s). */
+  readonly calibrations: boolean;
   /** Jobs run at once. */
   readonly jobs: number;
   /**
@@ -50,12 +56,13 @@ export interface Profile {
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   smoke: {
     name: 'smoke',
-    repetitions: 1,
+    processes: 3,
+    calibrations: false,
     jobs: 2,
     pilot: false,
-    latency: { targetFolios: 5e3, minPasses: 1, maxPasses: 2, maxMs: 40, warmupBatches: 4 },
-    serialize: { samples: 5, minSamples: 3, maxMs: 5, warmupSamples: 1, warmupMs: 0 },
-    restore: { samples: 3, minSamples: 2, maxMs: 10, warmupSamples: 0, warmupMs: 0 },
+    latency: { targetFolios: 5e3, minPasses: 1, maxPasses: 2, maxMs: 20, warmupBatches: 4 },
+    serialize: { samples: 3, minSamples: 2, maxMs: 5, warmupSamples: 1, warmupMs: 0 },
+    restore: { samples: 2, minSamples: 2, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
     sweepLatency: { targetFolios: 2e3, minPasses: 1, maxPasses: 1, maxMs: 20, warmupBatches: 2 },
     sweepRepeat: { samples: 2, minSamples: 2, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
     sweeps: { folios: [1e3, 4e3], foliosRam: 1 * GiB, ram: [1 * GiB, 4 * GiB], ramFolios: 1e3 },
@@ -63,12 +70,13 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   },
   default: {
     name: 'default',
-    repetitions: 2,
+    processes: 10,
+    calibrations: true,
     jobs: 1,
     pilot: true,
-    latency: { targetFolios: 3e5, minPasses: 2, maxPasses: 100, maxMs: 250, warmupBatches: 64 },
-    serialize: { samples: 30, minSamples: 5, maxMs: 60, warmupSamples: 2, warmupMs: 5 },
-    restore: { samples: 20, minSamples: 3, maxMs: 120, warmupSamples: 1, warmupMs: 5 },
+    latency: { targetFolios: 1e5, minPasses: 1, maxPasses: 20, maxMs: 60, warmupBatches: 32 },
+    serialize: { samples: 10, minSamples: 3, maxMs: 20, warmupSamples: 1, warmupMs: 2 },
+    restore: { samples: 8, minSamples: 3, maxMs: 30, warmupSamples: 1, warmupMs: 2 },
     sweepLatency: { targetFolios: 2e5, minPasses: 1, maxPasses: 20, maxMs: 200, warmupBatches: 32 },
     sweepRepeat: { samples: 10, minSamples: 3, maxMs: 80, warmupSamples: 1, warmupMs: 5 },
     sweeps: { folios: [1e3, 1e4, 1e5], foliosRam: 64 * GiB, ram: [1 * GiB, 64 * GiB, 4 * TiB], ramFolios: 1e4 },
@@ -76,12 +84,13 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   },
   full: {
     name: 'full',
-    repetitions: 3,
+    processes: 10,
+    calibrations: true,
     jobs: 1,
     pilot: true,
-    latency: { targetFolios: 2e6, minPasses: 2, maxPasses: 300, maxMs: 1000, warmupBatches: 128 },
-    serialize: { samples: 50, minSamples: 10, maxMs: 300, warmupSamples: 3, warmupMs: 20 },
-    restore: { samples: 30, minSamples: 3, maxMs: 600, warmupSamples: 1, warmupMs: 20 },
+    latency: { targetFolios: 5e5, minPasses: 1, maxPasses: 50, maxMs: 200, warmupBatches: 64 },
+    serialize: { samples: 10, minSamples: 3, maxMs: 100, warmupSamples: 1, warmupMs: 5 },
+    restore: { samples: 8, minSamples: 3, maxMs: 150, warmupSamples: 1, warmupMs: 5 },
     sweepLatency: { targetFolios: 1e6, minPasses: 1, maxPasses: 30, maxMs: 1000, warmupBatches: 64 },
     sweepRepeat: { samples: 10, minSamples: 3, maxMs: 400, warmupSamples: 1, warmupMs: 5 },
     sweeps: {

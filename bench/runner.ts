@@ -11,11 +11,16 @@
  *
  * An interrupted run keeps every finished job; `--resume <dir>` re-plans
  * the same jobs from the run's own options and runs only the missing ones.
+ * A run folder is locked while a runner works in it (a second runner on the
+ * same folder is refused), and a runner whose parent died (the npm or tsx
+ * wrapper killed) stops its jobs and exits rather than work on unseen.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { prepareOutDir } from '../src/cli/out-dir.ts';
+import { loadCpu, DEFAULT_CPU } from '../src/model/cpu.ts';
 import { Machine } from '../src/ram/machine.ts';
-import { assembleResults, type RunFrame } from '../src/results/assemble.ts';
+import { assembleResults, calibrationOf, compareHalves, type RunFrame } from '../src/results/assemble.ts';
 import { machineContext } from '../src/results/context.ts';
 import { packageVersion } from '../src/results/versions.ts';
 import { summaryRows, toCsv } from '../src/results/csv.ts';
@@ -24,18 +29,20 @@ import { JobOutput } from '../src/results/job.ts';
 import type { JobSpec } from '../src/results/job.ts';
 import type { Results } from '../src/results/schema.ts';
 import { isKhoError } from '../src/tracker/errors.ts';
+import { STRUCTURE_IDS } from '../src/tracker/tracker.ts';
 import { structureSpec } from '../structures/index.ts';
 import { type BenchOptions, UsageError } from './cli.ts';
 import { type JobLauncher, prepareLauncher } from './jobs/bundle.ts';
 import { scenarioSeed } from './jobs/seeds.ts';
 import { type RunningJob, launchJob } from './jobs/launch.ts';
+import { type RunLock, lockRun } from './lock.ts';
 import { type RunPlan, jobWeight, planJobs } from './plan.ts';
 import { PROFILES, type ProfileName, isProfileName } from './profiles.ts';
 import { createProgress } from './progress.ts';
-import { SCENARIOS, type ScenarioId } from './scenarios.ts';
+import { SCENARIOS, SCENARIO_IDS, type ScenarioId } from './scenarios.ts';
 import { summaryTables } from './table.ts';
 import { formatBytes } from './placement.ts';
-import { writeRunReport } from '../src/report/index.ts';
+import { writeBenchmarkJson, writeIndex, writeRunReport } from '../src/report/index.ts';
 
 export interface RunIo {
   readonly out: (s: string) => void;
@@ -83,9 +90,19 @@ interface Session {
 }
 
 function newSession(opts: BenchOptions, io: RunIo): Session {
-  const dir = resolve(opts.out ?? defaultRunDir(opts.profile));
+  const out = prepareOutDir(opts.out ?? defaultRunDir(opts.profile));
+  const dir = out.path;
   if (existsSync(join(dir, RESULTS_FILE))) {
     throw new UsageError(`${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);
+  }
+  const cpuFile = opts.cpuFile === undefined ? undefined : resolve(opts.cpuFile);
+  let cpuName = DEFAULT_CPU.name;
+  if (cpuFile) {
+    try {
+      cpuName = loadCpu(cpuFile).name;
+    } catch (e) {
+      throw new UsageError(e instanceof Error ? e.message : String(e));
+    }
   }
   const { ok, skipped } = availableStructures(opts.structures);
   for (const s of skipped) io.err(`note: skipping ${s.structure}: ${s.reason}\n`);
@@ -96,18 +113,29 @@ function newSession(opts: BenchOptions, io: RunIo): Session {
     seed: opts.seed,
     structures: ok,
     scenarios: opts.scenarios,
-    repetitions: profile.repetitions,
+    processes: opts.processes ?? profile.processes,
     sweeps: opts.sweeps,
     crossCheck: opts.crossCheck,
+    aa: opts.aa,
+    calibrations: profile.calibrations && opts.sweeps,
+    cpuFile,
   };
   const jobs = opts.jobs ?? profile.jobs;
   const specs = planJobs(plan);
   const context = machineContext(opts.profile, opts.seed);
+  const filtered = ok.length < STRUCTURE_IDS.length || plan.scenarios.length < SCENARIO_IDS.length;
   const frame: RunFrame = {
     context: {
       ...context,
       seeds: Object.fromEntries(plan.scenarios.map((s) => [s, scenarioSeed(plan.seed, s)])),
-      runner: { jobs, launcher: 'pending', repetitions: plan.repetitions, tinybench: packageVersion('tinybench') ?? '?', benny: plan.crossCheck ? packageVersion('benny') : undefined },
+      runner: {
+        jobs,
+        launcher: 'pending',
+        processes: plan.processes,
+        tinybench: packageVersion('tinybench') ?? '?',
+        benny: plan.crossCheck ? packageVersion('benny') : undefined,
+      },
+      modelCpu: cpuName,
     },
     scenarios: plan.scenarios.map((id) => ({
       id,
@@ -116,10 +144,24 @@ function newSession(opts: BenchOptions, io: RunIo): Session {
       seed: scenarioSeed(plan.seed, id),
     })),
     complete: false,
-    plan: { ...plan, structures: [...plan.structures], scenarios: [...plan.scenarios], jobs, totalJobs: specs.length, doneJobs: 0 },
+    plan: {
+      structures: [...plan.structures],
+      scenarios: [...plan.scenarios],
+      filtered,
+      sweeps: plan.sweeps,
+      crossCheck: plan.crossCheck,
+      processes: plan.processes,
+      aa: plan.aa,
+      calibrations: plan.calibrations,
+      ...(cpuFile ? { cpuFile } : {}),
+      jobs,
+      totalJobs: specs.length,
+      doneJobs: 0,
+    },
     skipped,
     failures: [],
   };
+  out.create();
   return { dir, plan, frame, specs, jobs, priorSeconds: 0 };
 }
 
@@ -139,13 +181,16 @@ function resumeSession(opts: BenchOptions): Session {
     seed: results.context.seed,
     structures: stored.structures,
     scenarios: stored.scenarios,
-    repetitions: stored.repetitions,
+    processes: stored.processes,
     sweeps: stored.sweeps,
     crossCheck: stored.crossCheck,
+    aa: stored.aa ?? false,
+    calibrations: stored.calibrations ?? false,
+    cpuFile: stored.cpuFile,
   };
   const jobs = opts.jobs ?? stored.jobs;
   const specs = planJobs(plan);
-  const { pairs: _p, sweeps: _s, fits: _f, schemaVersion: _v, ...frame } = results;
+  const { pairs: _p, sweeps: _s, fits: _f, schemaVersion: _v, metricDefs: _m, ...frame } = results;
   return {
     dir,
     plan,
@@ -157,9 +202,13 @@ function resumeSession(opts: BenchOptions): Session {
 }
 
 function labelOf(spec: JobSpec): string {
-  return spec.kind === 'pair'
-    ? `${spec.structure} × ${spec.scenario}${spec.rep > 1 ? ` (rep ${spec.rep})` : ''}`
-    : `${spec.structure} × sweep point ${spec.folios} folios on ${formatBytes(spec.ramBytes)}`;
+  if (spec.kind === 'timing') return `${spec.structure} × ${spec.scenario} (process ${spec.process}${spec.half ? `, half ${spec.half}` : ''})`;
+  if (spec.kind === 'exact') return `${spec.structure} × ${spec.scenario} (exact and model)`;
+  return `${spec.structure} × sweep point ${spec.folios} folios on ${formatBytes(spec.ramBytes)}`;
+}
+
+function scenarioOf(spec: JobSpec): string {
+  return spec.kind === 'sweep' ? `sweep-${spec.folios}-${spec.ramBytes}` : spec.scenario;
 }
 
 function median(xs: number[]): number {
@@ -171,6 +220,21 @@ function median(xs: number[]): number {
 export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promise<number> {
   const session = opts.resume ? resumeSession(opts) : newSession(opts, io);
   const { dir, specs } = session;
+  const lock = lockRun(dir);
+  try {
+    return await runSession(session, lock, opts, io);
+  } finally {
+    lock.release();
+  }
+}
+
+/** The job outputs in plan order (the order the processes were meant to run). */
+function inPlanOrder(specs: readonly JobSpec[], outputs: ReadonlyMap<string, JobOutput>): JobOutput[] {
+  return specs.map((s) => outputs.get(s.id)).filter((o): o is JobOutput => o !== undefined);
+}
+
+async function runSession(session: Session, lock: RunLock, opts: BenchOptions, io: RunIo): Promise<number> {
+  const { dir, specs } = session;
   const started = Date.now();
   const planned = new Set(specs.map((s) => s.id));
   const outputs = new Map<string, JobOutput>();
@@ -179,19 +243,21 @@ export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promi
   let launcherMode = session.frame.context.runner?.launcher ?? 'pending';
 
   const frameNow = (): RunFrame => {
-    const all = [...outputs.values()];
+    const all = inPlanOrder(specs, outputs);
+    const timed = all.filter((o) => o.kind !== 'exact');
     const scenarios = session.frame.scenarios.map((s) => {
-      const any = all.find((o) => o.kind === 'pair' && o.scenario === s.id);
+      const any = all.find((o) => o.kind !== 'sweep' && o.scenario === s.id);
       return any ? { ...s, folios: any.folios } : s;
     });
     return {
       ...session.frame,
       context: {
         ...session.frame.context,
-        timer: all.length
-          ? { provider: 'hrtimeNow', callNs: median(all.map((o) => o.timer.callNs)), regionNs: median(all.map((o) => o.timer.regionNs)) }
+        timer: timed.length
+          ? { provider: 'hrtimeNow', callNs: median(timed.map((o) => o.timer.callNs)), regionNs: median(timed.map((o) => o.timer.regionNs)) }
           : session.frame.context.timer,
         runner: session.frame.context.runner && { ...session.frame.context.runner, jobs: session.jobs, launcher: launcherMode },
+        calibration: calibrationOf(all),
         peakRssBytes: {
           job: Math.max(0, session.frame.context.peakRssBytes?.job ?? 0, ...all.map((o) => o.maxRssBytes)),
           runner: Math.max(session.frame.context.peakRssBytes?.runner ?? 0, process.resourceUsage().maxRSS * 1024),
@@ -206,7 +272,7 @@ export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promi
   };
   /** Writes results.json and summary.csv; schema-checked on the last write (checking after every job costs the jobs CPU). */
   const save = (final = false): Results => {
-    const results = assembleResults(frameNow(), [...outputs.values()]);
+    const results = assembleResults(frameNow(), inPlanOrder(specs, outputs));
     writeResults(dir, results, final);
     writeAtomic(join(dir, SUMMARY_FILE), toCsv(summaryRows(results)));
     return results;
@@ -216,20 +282,26 @@ export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promi
   const todo = specs.filter((s) => !outputs.has(s.id));
   io.out(
     `kho-bench: ${session.plan.profile} profile, seed ${session.plan.seed}, ${session.plan.structures.length} structures × ` +
-      `${session.plan.scenarios.length} scenarios, ${specs.length} jobs` +
-      `${outputs.size ? ` (${outputs.size} already done)` : ''}, ${session.jobs} at a time\n  -> ${dir}\n`,
+      `${session.plan.scenarios.length} scenarios × ${session.plan.processes} processes${session.plan.aa ? ' × 2 (A/A)' : ''}, ` +
+      `${specs.length} jobs${outputs.size ? ` (${outputs.size} already done)` : ''}, ${session.jobs} at a time\n  -> ${dir}\n`,
   );
 
   let launcher: JobLauncher | undefined;
-  let interrupted = false;
+  let interrupted: string | undefined;
   const running = new Set<RunningJob>();
-  const onSignal = () => {
+  const stop = (why: string) => {
     if (interrupted) process.exit(130);
-    interrupted = true;
+    interrupted = why;
     for (const r of running) r.kill();
   };
+  const onSignal = () => stop('interrupted');
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The wrapper that started this runner (npm, tsx) died: nobody sees this run any more.
+  const orphanWatch = setInterval(() => {
+    if (lock.orphaned()) stop('the process that started this run is gone');
+  }, 1000);
+  orphanWatch.unref();
   const totalWeight = specs.reduce((a, s) => a + jobWeight(s), 0);
   const doneWeight = specs.filter((s) => outputs.has(s.id)).reduce((a, s) => a + jobWeight(s), 0);
   const progress = createProgress(io.tty, specs.length, totalWeight, outputs.size, doneWeight);
@@ -264,12 +336,7 @@ export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promi
                 }
               }
               if (!outcome.ok) {
-                failures.push({
-                  job: spec.id,
-                  structure: spec.structure,
-                  scenario: spec.kind === 'pair' ? spec.scenario : `sweep-${spec.folios}-${spec.ramBytes}`,
-                  message: outcome.message,
-                });
+                failures.push({ job: spec.id, structure: spec.structure, scenario: scenarioOf(spec), message: outcome.message });
                 progress.note(`FAILED ${labelOf(spec)}: ${outcome.message}`);
               }
               save();
@@ -282,6 +349,7 @@ export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promi
       });
     }
   } finally {
+    clearInterval(orphanWatch);
     progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -290,28 +358,52 @@ export async function runBench(opts: BenchOptions, io: RunIo = defaultIo): Promi
   const results = save(true);
   const resultsFile = join(dir, RESULTS_FILE);
   if (interrupted) {
-    io.err(
-      `interrupted: ${outputs.size} of ${specs.length} jobs are in ${resultsFile}; continue with: npm run bench -- --resume ${dir}\n`,
-    );
+    io.err(`${interrupted}: ${outputs.size} of ${specs.length} jobs are in ${resultsFile}; continue with: npm run bench -- --resume ${dir}\n`);
     return 130;
   }
   io.out(`\n${summaryTables(results)}\n`);
+  const notes = [results.context.calibration?.warning, ...results.pairs.flatMap((p) => (p.warnings ?? []).map((w) => `${p.structure} × ${p.scenario}: ${w}`))];
+  for (const n of notes.filter(Boolean)) io.err(`warning: ${n}\n`);
   io.out(`results: ${resultsFile}\nsummary: ${join(dir, SUMMARY_FILE)}\n`);
-  if (opts.report) await writeReport(resultsFile, io);
+  let code = 0;
+  if (session.plan.aa) code = reportAa(inPlanOrder(specs, outputs), opts.failOnRegression, io);
+  await writeReport(resultsFile, opts.report, io);
   if (failures.length) {
     io.err(`${failures.length} job(s) failed; see "failures" in ${resultsFile}\n`);
     return 1;
   }
-  return 0;
+  return code;
+}
+
+/** Prints the A/A comparison of the two halves; 1 if --fail-on-regression is given and a flagged change exceeds it. */
+function reportAa(outputs: readonly JobOutput[], failPct: number | undefined, io: RunIo): number {
+  const { rows, summary } = compareHalves(outputs);
+  io.out(`${summary.message}\n`);
+  const flagged = rows.filter((r) => r.comparison.kind === 'timing' && r.comparison.flagged);
+  for (const r of flagged) {
+    const c = r.comparison as Extract<typeof r.comparison, { kind: 'timing' }>;
+    io.out(`  flagged: ${r.structure} × ${r.scenario} ${r.metric}: ${(100 * c.change.value).toFixed(1)}% (p adj ${c.pAdjusted.toPrecision(2)})\n`);
+  }
+  if (failPct === undefined) return 0;
+  const over = flagged.filter((r) => r.comparison.kind === 'timing' && Math.abs(r.comparison.change.value) * 100 > failPct);
+  if (over.length) io.err(`${over.length} flagged timing metric(s) differ by more than ${failPct}% between the halves of an A/A run\n`);
+  return over.length ? 1 : 0;
 }
 
 /**
- * Writes the HTML report. A report that fails is said in one line and
- * loses nothing: the results are already on disk.
+ * Writes the HTML report (with --skip-report, only the other tools' export,
+ * benchmarks.json, and the run index). A report that fails is said in one
+ * line and loses nothing: the results are already on disk.
  */
-async function writeReport(resultsFile: string, io: RunIo): Promise<void> {
+async function writeReport(resultsFile: string, html: boolean, io: RunIo): Promise<void> {
   try {
-    io.out(`report: ${await writeRunReport(resultsFile)}\n`);
+    if (html) {
+      io.out(`report: ${await writeRunReport(resultsFile)}\n`);
+      return;
+    }
+    io.out(`benchmarks: ${await writeBenchmarkJson(resultsFile)}\n`);
+    const root = dirname(dirname(resultsFile));
+    if (basename(root) === 'reports') await writeIndex(root);
   } catch (e) {
     io.err(`report: not written: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}\n`);
   }

@@ -36,6 +36,14 @@ export interface Scenario {
   description(profile: ProfileName): string;
   ramBytes(profile: ProfileName): number;
   workload(profile: ProfileName, seed: number): Workload;
+  /**
+   * Whether the next kernel has deferred struct page init, and so first
+   * initialises every struct page of each restored folio (the default:
+   * distribution kernels enable CONFIG_DEFERRED_STRUCT_PAGE_INIT). The
+   * restore measures the struct-page work both ways; this picks the one in
+   * restore_ms and blackout_ms.
+   */
+  readonly deferredInit?: boolean;
 }
 
 type PerProfile<T> = Readonly<Record<ProfileName, T>>;

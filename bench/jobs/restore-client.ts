@@ -6,8 +6,8 @@
  * idle, blocked on its message port, in between.
  */
 import { Worker } from 'node:worker_threads';
-import type { RestoreOutput } from '../../src/results/job.ts';
-import type { RestoreReply, RestoreRequest } from './restore-protocol.ts';
+import type { RestoreExact, RestoreTiming } from '../../src/results/job.ts';
+import type { ExactRequest, RestoreReply, RestoreRequest, TimingRequest } from './restore-protocol.ts';
 
 export class RestoreFailed extends Error {
   override readonly name = 'RestoreFailed';
@@ -15,7 +15,8 @@ export class RestoreFailed extends Error {
 
 export interface RestoreWorker {
   /** Sends the request and waits for the figures; the worker exits after one request. */
-  run(req: RestoreRequest): Promise<RestoreOutput>;
+  timing(req: TimingRequest): Promise<RestoreTiming>;
+  exact(req: ExactRequest): Promise<RestoreExact>;
   /** Stops the worker if it was never used. */
   stop(): void;
 }
@@ -28,31 +29,32 @@ export function startRestoreWorker(): RestoreWorker {
     early = e;
   };
   worker.on('error', onEarlyError);
-  return {
-    run(req) {
-      return new Promise((resolve, reject) => {
-        if (early) {
-          reject(early);
-          return;
-        }
-        worker.off('error', onEarlyError);
-        let settled = false;
-        worker.once('message', (msg: RestoreReply) => {
-          settled = true;
-          if (msg.ok) resolve(msg.result);
-          else reject(new RestoreFailed(msg.message));
-          void worker.terminate();
-        });
-        worker.once('error', (e) => {
-          settled = true;
-          reject(e);
-        });
-        worker.once('exit', (code) => {
-          if (!settled) reject(new RestoreFailed(`restore worker exited with code ${code} before reporting`));
-        });
-        worker.postMessage(req);
+  const run = (req: RestoreRequest): Promise<RestoreReply & { ok: true }> =>
+    new Promise((resolve, reject) => {
+      if (early) {
+        reject(early);
+        return;
+      }
+      worker.off('error', onEarlyError);
+      let settled = false;
+      worker.once('message', (msg: RestoreReply) => {
+        settled = true;
+        if (msg.ok) resolve(msg);
+        else reject(new RestoreFailed(msg.message));
+        void worker.terminate();
       });
-    },
+      worker.once('error', (e) => {
+        settled = true;
+        reject(e);
+      });
+      worker.once('exit', (code) => {
+        if (!settled) reject(new RestoreFailed(`restore worker exited with code ${code} before reporting`));
+      });
+      worker.postMessage(req);
+    });
+  return {
+    timing: async (req) => (await run(req)).timing!,
+    exact: async (req) => (await run(req)).exact!,
     stop() {
       void worker.terminate();
     },

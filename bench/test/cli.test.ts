@@ -39,7 +39,7 @@ const REQUIRED_METRICS = [
 describe('npm run bench', () => {
   it('writes a schema-valid results.json and summary.csv for a smoke run', () => {
     const out = join(root, 'smoke');
-    const r = bench(['--profile', 'smoke', '--structures', 'flat-bitmap', '--scenarios', 'dense-4k,sparse-4k-16m', '--out', out, '--skip-report']);
+    const r = bench(['--profile', 'smoke', '--structures', 'flat-bitmap', '--scenarios', 'dense-4k,sparse-4k-16m', '--sweeps', '--out', out, '--skip-report']);
     expect(r.status, r.stderr).toBe(0);
     const results = readResults(join(out, 'results.json'));
     expect(results.complete).toBe(true);
@@ -49,13 +49,19 @@ describe('npm run bench', () => {
     expect(results.context.cpuModel.length).toBeGreaterThan(0);
     expect(results.pairs.map((p) => `${p.structure}/${p.scenario}`).sort()).toEqual(['flat-bitmap/dense-4k', 'flat-bitmap/sparse-4k-16m']);
     for (const p of results.pairs) {
-      expect(p.preserveNsPerFolio.value).toBeGreaterThan(0);
-      expect(p.preserveNsPerFolio.ciLow).toBeLessThanOrEqual(p.preserveNsPerFolio.value);
-      expect(p.preserveBatches.p99).toBeGreaterThanOrEqual(p.preserveBatches.p50);
-      expect(p.serializeMs.value).toBeGreaterThan(0); // measured, even for a stateless tracker
-      expect(p.restoreMs.value).toBeGreaterThan(0);
-      expect(p.touches?.linesPerPreserve).toBeGreaterThan(0);
+      const preserve = p.metrics.preserve_ns_per_folio;
+      expect(preserve.value).toBeGreaterThan(0);
+      expect(preserve.processes).toBe(3);
+      expect(preserve.perProcess).toHaveLength(3);
+      expect(preserve.ciLow).toBeLessThanOrEqual(preserve.value);
+      expect(preserve.ciLow).toBeGreaterThanOrEqual(0);
+      expect(p.distributions?.preserve?.p99).toBeGreaterThanOrEqual(p.distributions!.preserve!.p50);
+      expect(p.metrics.serialize_ms.value).toBeGreaterThan(0); // measured, even for a stateless tracker
+      expect(p.metrics.restore_ms.value).toBeGreaterThan(0);
+      expect(p.metrics.lines_per_preserve.value).toBeGreaterThan(0);
+      expect(p.metrics.preserve_model_ns.value).toBeGreaterThan(0);
     }
+    expect(results.context.calibration?.startNs).toHaveLength(6);
     expect(results.sweeps.length).toBe(4);
     expect(results.fits.some((f) => f.axis === 'folios') && results.fits.some((f) => f.axis === 'ram')).toBe(true);
 
@@ -65,13 +71,29 @@ describe('npm run bench', () => {
       const metrics = csv.filter((l) => l.startsWith(`flat-bitmap,${scenario},`)).map((l) => l.split(',')[2]);
       for (const m of REQUIRED_METRICS) expect(metrics).toContain(m);
     }
-    expect(r.stdout).toContain('dense-4k:');
-    expect(r.stdout).toContain('preserve ns/folio');
+    expect(r.stdout).toContain('dense-4k');
+  });
+
+  it('runs no sweeps when the scenarios are narrowed, unless asked', () => {
+    const out = join(root, 'narrow');
+    const r = bench(['--profile', 'smoke', '--structures', 'radix', '--scenarios', 'dense-4k', '--processes', '2', '--out', out, '--skip-report']);
+    expect(r.status, r.stderr).toBe(0);
+    const results = readResults(join(out, 'results.json'));
+    expect(results.sweeps).toEqual([]);
+    expect(results.plan?.filtered).toBe(true);
+  });
+
+  it('compares the two halves of an A/A run and says how many timing metrics it flagged', () => {
+    const out = join(root, 'aa');
+    const r = bench(['--profile', 'smoke', '--structures', 'radix', '--scenarios', 'dense-4k', '--aa', '--out', out, '--skip-report']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/A\/A: \d+ of \d+ timing metrics flagged/);
+    expect(readResults(join(out, 'results.json')).plan?.aa).toBe(true);
   });
 
   it('resumes an interrupted run without redoing finished jobs', async () => {
     const out = join(root, 'resume');
-    const args = ['--profile', 'smoke', '--structures', 'flat-bitmap', '--scenarios', 'dense-4k,random-4k,churn', '--skip-sweeps', '--jobs', '1', '--out', out, '--skip-report'];
+    const args = ['--profile', 'smoke', '--structures', 'flat-bitmap', '--scenarios', 'dense-4k,random-4k,churn', '--jobs', '1', '--out', out, '--skip-report'];
     const child: ChildProcess = spawn(process.execPath, [...NODE_ARGS, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
@@ -88,8 +110,9 @@ describe('npm run bench', () => {
     expect(partial.complete).toBe(false);
     const done = readdirSync(jobs).filter((f) => f.endsWith('.json'));
     expect(done.length).toBeGreaterThanOrEqual(1);
-    expect(done.length).toBeLessThan(3);
-    expect(partial.pairs.length).toBe(done.length);
+    // 3 pairs x 3 processes + 3 exact jobs
+    expect(done.length).toBeLessThan(12);
+    expect(partial.plan?.doneJobs).toBe(done.length);
     const before = new Map(done.map((f) => [f, statSync(join(jobs, f)).mtimeMs]));
 
     const r = bench(['--resume', out, '--skip-report']);
@@ -111,6 +134,10 @@ describe('npm run bench', () => {
     [['--bogus']],
     [['--resume', '/nonexistent/kho-run']],
     [['--resume', '.', '--profile', 'smoke']],
+    [['--cpu', '/nonexistent/cpu.json']],
+    [['--fail-on-regression', '10']],
+    [['--sweeps', '--skip-sweeps']],
+    [['--processes', '0']],
   ])('rejects bad input %j with one line and exit code 2', (args) => {
     const r = bench(args);
     expect(r.status).toBe(2);

@@ -112,18 +112,27 @@ describe('seeds', () => {
       seed: 3,
       structures: ['flat-bitmap', 'radix'],
       scenarios: ['dense-4k', 'churn', 'ranges'],
-      repetitions: 2,
+      processes: 3,
       sweeps: false,
       crossCheck: false,
+      aa: false,
     };
     const jobs = planJobs(plan);
     expect(jobs.map((j) => j.id)).toEqual(planJobs(plan).map((j) => j.id));
-    expect(new Set(jobs.map((j) => j.id)).size).toBe(12);
-    // Repetition 1 entirely before repetition 2, each in a shuffled order.
-    expect(jobs.slice(0, 6).every((j) => j.kind === 'pair' && j.rep === 1)).toBe(true);
-    const r1 = jobs.slice(0, 6).map((j) => j.id.replace(/__r\d$/, ''));
-    const r2 = jobs.slice(6).map((j) => j.id.replace(/__r\d$/, ''));
-    expect(new Set(r1)).toEqual(new Set(r2));
+    // 6 pairs x 3 processes, plus one exact job per pair.
+    expect(new Set(jobs.map((j) => j.id)).size).toBe(6 * 3 + 6);
+    expect(jobs.filter((j) => j.kind === 'exact')).toHaveLength(6);
+    // Round p holds every pair's p-th process, shuffled; rounds follow one another.
+    const rounds = [jobs.slice(0, 12), jobs.slice(12, 18), jobs.slice(18)];
+    rounds.forEach((round, i) => expect(round.filter((j) => j.kind === 'timing').every((j) => j.kind === 'timing' && j.process === i + 1)).toBe(true));
+    const pairOf = (ids: typeof jobs) => new Set(ids.filter((j) => j.kind === 'timing').map((j) => `${j.structure}/${j.kind === 'timing' ? j.scenario : ''}`));
+    expect(pairOf(rounds[1])).toEqual(pairOf(rounds[2]));
     expect(planJobs({ ...plan, seed: 4 }).map((j) => j.id)).not.toEqual(jobs.map((j) => j.id));
+  });
+
+  it('run every timing job twice, in the same round, for an A/A run', () => {
+    const jobs = planJobs({ profile: 'smoke', seed: 1, structures: ['radix'], scenarios: ['dense-4k'], processes: 2, sweeps: false, crossCheck: false, aa: true });
+    const timing = jobs.filter((j) => j.kind === 'timing');
+    expect(timing.map((j) => j.id).sort()).toEqual(['radix__dense-4k__p1-a', 'radix__dense-4k__p1-b', 'radix__dense-4k__p2-a', 'radix__dense-4k__p2-b']);
   });
 });

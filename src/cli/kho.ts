@@ -6,50 +6,47 @@
  *       hand-over (fdt.dtb, memory.img, machine.json) into <dir> (a new or
  *       empty folder) and prints "wrote <file> (<n> bytes)" per file
  *   restore --in <dir>
- *       the next kernel: prints "0x<phys> <order>" per restored folio,
- *       sorted by address then order
+ *       the next kernel: prints "0x<phys> <order>" per restored folio, in
+ *       the order the structure's walk finds them; folios inside a larger
+ *       folio (preserved twice, at two orders) are legal and counted in
+ *       one warning line
+ *   time --structure <id> --ops <file> [--ram <size>] [--processes N]
+ *       times the operations as the benchmark times a scenario (see
+ *       bench/time.ts); one JSON object per structure on stdout
+ *
+ * The operations file is JSON or one operation per text line (see
+ * src/measure/ops-file.ts).
  */
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
-import { checkBanks, readDump, writeDump } from '../kexec/dump.ts';
-import { FolioList, handOver, restoreHandover } from '../kexec/kexec.ts';
+import { TIME_USAGE, runTime } from '../../bench/time.ts';
+import { type Op, parseOps } from '../measure/ops-file.ts';
+import { checkBanks, loadDump, writeDump } from '../kexec/dump.ts';
+import { handOver, restoreFromMemory } from '../kexec/kexec.ts';
+import type { FolioSink } from '../tracker/tracker.ts';
 import { Machine } from '../ram/machine.ts';
 import { structureSpec } from '../../structures/index.ts';
 import { UsageError, joinNegativeValues, runCli } from './guard.ts';
 import { readTextInput } from './input-file.ts';
 import { prepareOutDir } from './out-dir.ts';
-import { parseRam, parseSize } from './sizes.ts';
+import { Containers, FolioPrinter } from './restore-output.ts';
+import { parseRam } from './sizes.ts';
 
 const USAGE = `usage:
-  npm run kho -- dump --structure <id> --ops <ops.json> [--ram <size>] --out <dir>
+  npm run kho -- dump --structure <id> --ops <ops> [--ram <size>] --out <dir>
   npm run kho -- restore --in <dir>
-ops.json: [{"op": "preserve" | "unpreserve" | "preserve-range", "phys": "0x…", "order": n, "size": "0x…"}, …]
+  ${TIME_USAGE}
+ops: JSON [{"op": "preserve" | "unpreserve" | "preserve-range", "phys": "0x…", "order": n, "size": "0x…"}, …]
+     or text lines "preserve|unpreserve 0x<phys> <order>", "preserve-range 0x<phys> <size>"
 --ram: a size (64G, 0x1000000000; default 64G) or banks SIZE@START,SIZE@START`;
 
-const Op = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('preserve'), phys: z.string(), order: z.number().int() }),
-  z.object({ op: z.literal('unpreserve'), phys: z.string(), order: z.number().int() }),
-  z.object({ op: z.literal('preserve-range'), phys: z.string(), size: z.string() }),
-]);
-const Ops = z.array(Op);
+/** Written to directly: process.stdout would make a pipe non-blocking and queue what it cannot write yet. */
+const STDOUT = 1;
 
-/** About 300 000 operations: inspection inputs, not benchmark workloads (those are scenarios). */
+/** About 300 000 operations: inspection inputs, not benchmark workloads (those are scenarios, or `time`). */
 const MAX_OPS_BYTES = 16 * 2 ** 20;
 
-async function readOps(path: string): Promise<z.infer<typeof Ops>> {
-  const text = await readTextInput(path, { maxBytes: MAX_OPS_BYTES, why: 'inspection inputs are small; benchmark workloads are scenarios' });
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  const parsed = Ops.safeParse(json);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(`${path}: operation ${issue.path.join('.')}: ${issue.message}`);
-  }
-  return parsed.data;
+async function readOps(path: string): Promise<Op[]> {
+  return parseOps(await readTextInput(path, { maxBytes: MAX_OPS_BYTES, why: 'inspection inputs are small; benchmark workloads are scenarios' }), path);
 }
 
 async function dump(args: string[]): Promise<void> {
@@ -70,13 +67,12 @@ async function dump(args: string[]): Promise<void> {
   const ops = await readOps(values.ops);
   const tracker = spec.create(new Machine({ banks }));
   ops.forEach((op, i) => {
-    const phys = parseSize(op.phys, `operation ${i} phys`);
     try {
-      if (op.op === 'preserve-range') tracker.preserveRange(phys, parseSize(op.size, `operation ${i} size`));
-      else if (op.op === 'preserve') tracker.preserve(phys, op.order);
-      else tracker.unpreserve(phys, op.order);
+      if (op.kind === 'range') tracker.preserveRange(op.phys, op.arg);
+      else if (op.kind === 'preserve') tracker.preserve(op.phys, op.arg);
+      else tracker.unpreserve(op.phys, op.arg);
     } catch (e) {
-      throw Object.assign(e as Error, { message: `operation ${i} (${op.op} ${op.phys}): ${(e as Error).message}` });
+      throw Object.assign(e as Error, { message: `operation ${i} (${op.kind} 0x${op.phys.toString(16)}): ${(e as Error).message}` });
     }
   });
   const handover = handOver(tracker);
@@ -87,19 +83,22 @@ async function dump(args: string[]): Promise<void> {
 async function restore(args: string[]): Promise<void> {
   const { values } = parseArgs({ args: joinNegativeValues(args), options: { in: { type: 'string' } } });
   if (!values.in) throw new UsageError('restore needs --in <dir>');
-  const list = new FolioList();
-  restoreHandover(await readDump(values.in), list);
-  const flat = list.toArray();
-  const folios: [number, number][] = [];
-  for (let i = 0; i < flat.length; i += 2) folios.push([flat[i], flat[i + 1]]);
-  folios.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  process.stdout.write(folios.map(([p, o]) => `0x${p.toString(16)} ${o}\n`).join(''));
+  const { structure, mem, fdt } = await loadDump(values.in);
+  // The walk is cheap next to printing, so it runs twice rather than hold a folio.
+  const walk = (sink: FolioSink) => restoreFromMemory(structure, mem, fdt, sink);
+  const containers = new Containers();
+  walk(containers); // a corrupted image ends here, before a line is printed
+  const printer = new FolioPrinter(STDOUT, containers);
+  walk(printer);
+  printer.flush();
+  if (printer.overlaps > 0) process.stderr.write(`kho: warning: ${printer.overlaps} folios overlap folios of another order\n`);
 }
 
 await runCli('kho', async () => {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'dump') return dump(rest);
   if (command === 'restore') return restore(rest);
+  if (command === 'time') return runTime(rest, (t) => process.stdout.write(t));
   if (command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;

@@ -1,10 +1,7 @@
 /**
  * The kexec-time step: finalize. `takeHandover` finalizes a freshly built
  * tracker once, accounting the metadata it writes and holds, and takes the
- * hand-over image. `measureFinalize` then times finalize itself: for a
- * serializing tracker each sample is finalize() with abort() after it,
- * untimed; for a stateless tracker finalize only publishes the root (its
- * cost is whatever that takes, measured the same way, batched when short).
+ * hand-over image. `measureFinalize` then times finalize itself.
  */
 import { type Handover, handOver } from '../kexec/kexec.ts';
 import type { Tracker } from '../tracker/tracker.ts';
@@ -44,16 +41,24 @@ export function takeHandover(tracker: Tracker): HandoverAccount {
   };
 }
 
-/** Times finalize on a built tracker (left un-finalized). */
-export function measureFinalize(tracker: Tracker, budget: RepeatBudget, regionNs: number): RepeatResult {
-  if (tracker.finalized) tracker.abort();
+/**
+ * Times finalize. A stateless tracker's finalize only publishes its root
+ * and may run again on the same tracker; a serializing tracker's finalize
+ * is timed on a freshly built tracker each sample (`rebuild`, untimed):
+ * 6.16..6.18's abort throws every preservation away and 6.19 has none, so
+ * no tracker can be finalized twice the same way.
+ */
+export function measureFinalize(tracker: Tracker, rebuild: () => Tracker, budget: RepeatBudget, regionNs: number): RepeatResult {
   if (!tracker.serializes) {
     return measureRepeat('finalize', () => void tracker.finalize(), { budget, regionNs, repeatable: true });
   }
-  return measureRepeat('finalize', () => void tracker.finalize(), {
+  let fresh = tracker;
+  return measureRepeat('finalize', () => void fresh.finalize(), {
     budget,
     regionNs,
     repeatable: false,
-    afterEach: () => tracker.abort(),
+    beforeEach: () => {
+      fresh = rebuild();
+    },
   });
 }

@@ -15,7 +15,7 @@
  *               split); folios[i] = folios the split yields
  */
 import type { Bank } from '../ram/phys-mem.ts';
-import { FOLIO_BYTES } from '../tracker/tracker.ts';
+import { FOLIO_BYTES, splitRange } from '../tracker/tracker.ts';
 
 export type OpKind = 'preserve' | 'unpreserve' | 'range';
 
@@ -74,6 +74,11 @@ export function folioHash(phys: number, order: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
+/** The live set with one more folio (KHO core's FDT page, which every hand-over preserves besides the workload's). */
+export function withFolio(live: LiveSet, phys: number, order: number): LiveSet {
+  return { folios: live.folios + 1, bytes: live.bytes + FOLIO_BYTES[order], hash: (live.hash + folioHash(phys, order)) >>> 0 };
+}
+
 /** A FolioSink that counts and fingerprints what it is given (the check of a restore against the live set). */
 export class CheckSink {
   folios = 0;
@@ -107,4 +112,20 @@ export class CountSink {
     this.folios = 0;
     this.bytes = 0;
   }
+}
+
+/** Folios of the live set above `order` (range preserves split as the kernel splits them): what a format without those orders loses. */
+export function foliosAbove(w: Workload, order: number): number {
+  let n = 0;
+  for (const p of w.build) {
+    const sign = p.kind === 'unpreserve' ? -1 : 1;
+    for (let i = 0; i < p.a.length; i++) {
+      if (p.kind !== 'range') {
+        if (p.b[i] > order) n += sign;
+        continue;
+      }
+      for (const [, o] of splitRange(p.a[i], p.b[i])) if (o > order) n++;
+    }
+  }
+  return n;
 }

@@ -1,9 +1,15 @@
 /**
- * The raw output of one job: one (structure, scenario, repetition) or one
- * sweep point, measured in its own process. A run keeps one file per
- * finished job (jobs/<id>.json beside results.json); results.json and
- * summary.csv are derived from them, so that a run can be resumed and its
- * repetitions pooled. Validated with zod when read.
+ * The raw output of one job, each run in its own fresh process. A run keeps
+ * one file per finished job (jobs/<id>.json beside results.json);
+ * results.json and summary.csv are derived from them, so that a run can be
+ * resumed and its processes combined. Validated with zod when read.
+ *
+ *   timing  one (structure, scenario) in one fresh process: the times, each
+ *           estimated in this process (its mean over batches or samples);
+ *           a pair has at least `processes` of them, interleaved
+ *   exact   one (structure, scenario), untimed and deterministic: metadata
+ *           accounting, pages and lines touched, the machine model
+ *   sweep   one point of a scaling sweep (timed and exact together)
  */
 import { z } from 'zod';
 
@@ -41,31 +47,56 @@ export type RepeatOutput = z.infer<typeof RepeatOutput>;
 
 const Figures = z.object({ bytes: z.number(), pages: z.number() });
 
-export const MemblockOutput = z.object({
-  reserves: z.number(),
-  regions: z.number(),
-  outOfOrder: z.number(),
-  moved: z.number(),
-  merged: z.number(),
-  doublings: z.number(),
-  bytes: z.number(),
-});
-
-export const RestoreOutput = z.object({
+/** The next kernel's restore, timed in parts (ms per restore; see src/measure/restore.ts). */
+export const RestoreTiming = z.object({
+  /** The walk doing memblock and the head struct pages per folio, as one run. */
   total: RepeatOutput,
+  /** The bare walk into a counting sink. */
   walk: RepeatOutput,
+  /** memblock_reserve + mark_noinit of the recorded folios, alone. */
+  memblock: RepeatOutput,
+  /** The head struct page of every recorded folio, alone. */
+  heads: RepeatOutput,
+  /** Deferred struct page init on the sample of each folio's struct pages, then the heads, alone. */
+  deferred: RepeatOutput,
+  /** What the sample's time above the heads is scaled by to cover every struct page. */
+  deferredScale: z.number(),
+  /** Whether the scenario's next kernel defers struct page init (restore_ms includes the deferred init). */
+  deferredInit: z.boolean(),
+  folios: z.number().int(),
+  /** Wall time of the worker's steps. */
+  stepsMs: z.record(z.string(), z.number()).optional(),
+});
+export type RestoreTiming = z.infer<typeof RestoreTiming>;
+
+/** The machine model's figures of one kind of operation (see ModelFigures in schema.ts). */
+export const ModelOutput = z.object({
+  ops: z.number(),
+  l1: z.number(),
+  l2: z.number(),
+  llc: z.number(),
+  dram: z.number(),
+  tlbMisses: z.number(),
+  maxChain: z.number(),
+  chain: z.number(),
+  atomics: z.number(),
+  instructions: z.number(),
+  ns: z.number(),
+});
+export type ModelOutput = z.infer<typeof ModelOutput>;
+
+/** The untimed restore of the exact job: what it read and touched, memblock's state, and the model. */
+export const RestoreExact = z.object({
   folios: z.number().int(),
   metadataObjects: z.number(),
   metadataBytes: z.number(),
-  memblock: MemblockOutput,
-  /** Counting mode (pairs only). */
-  touches: z
-    .object({ pages: z.number(), lines: z.number(), pagesPerRestoredFolio: z.number(), linesPerRestoredFolio: z.number() })
-    .optional(),
-  /** Wall time of the worker's steps (rebuilding memory, timed restores, counting). */
-  stepsMs: z.record(z.string(), z.number()).optional(),
+  /** Distinct pages and lines the bare walk touched. */
+  pages: z.number(),
+  lines: z.number(),
+  memblock: z.record(z.string(), z.number()),
+  model: z.object({ walk: ModelOutput, total: ModelOutput }).optional(),
 });
-export type RestoreOutput = z.infer<typeof RestoreOutput>;
+export type RestoreExact = z.infer<typeof RestoreExact>;
 
 const Timer = z.object({ callNs: z.number(), regionNs: z.number() });
 
@@ -76,30 +107,32 @@ const Common = {
   ramBytes: z.number(),
   folios: z.number().int(),
   preservedBytes: z.number(),
-  timer: Timer,
+  /** Metric name -> why this structure cannot have it here. */
+  unavailable: z.record(z.string(), z.string()),
   /** Peak resident memory of the job's process (the restore worker included). */
   maxRssBytes: z.number(),
   wallMs: z.number(),
-  /** CPU time of the job process (all its threads: JIT, GC, the restore worker), from its start. */
+  /** CPU time of the job process (all its threads), from its start. */
   cpuMs: z.number().optional(),
-  /** Wall time of each step of the job (setup, preserve, ..., restore). */
+  /** Wall time of each step of the job. */
   stepsMs: z.record(z.string(), z.number()).optional(),
 };
 
-export const PairJobOutput = z.object({
-  kind: z.literal('pair'),
+export const TimingJobOutput = z.object({
+  kind: z.literal('timing'),
   ...Common,
   scenario: z.string(),
-  rep: z.number().int(),
-  preserve: LatencyOutput,
-  unpreserve: LatencyOutput,
-  serialize: RepeatOutput,
-  serialized: Figures,
-  built: Figures,
-  atHandover: Figures,
-  peak: Figures,
-  restore: RestoreOutput,
-  touches: z.object({ pagesPerPreserve: z.number(), linesPerPreserve: z.number() }).optional(),
+  /** Which of the pair's processes this is (1-based), and for an A/A run which half. */
+  process: z.number().int(),
+  half: z.number().int().optional(),
+  timer: Timer,
+  /** The fixed calibration loop, ns, timed at the start and at the end of the process. */
+  calibration: z.object({ startNs: z.number(), endNs: z.number() }),
+  /** Each absent when the structure cannot do it here (see `unavailable`). */
+  preserve: LatencyOutput.optional(),
+  unpreserve: LatencyOutput.optional(),
+  serialize: RepeatOutput.optional(),
+  restore: RestoreTiming.optional(),
   crossCheck: z
     .object({
       preserveNsPerFolio: z.object({ value: z.number(), ciLow: z.number(), ciHigh: z.number(), samples: z.number().int() }),
@@ -108,33 +141,93 @@ export const PairJobOutput = z.object({
     })
     .optional(),
 });
-export type PairJobOutput = z.infer<typeof PairJobOutput>;
+export type TimingJobOutput = z.infer<typeof TimingJobOutput>;
+
+export const ExactJobOutput = z.object({
+  kind: z.literal('exact'),
+  ...Common,
+  scenario: z.string(),
+  serialized: Figures,
+  built: Figures,
+  atHandover: Figures,
+  peak: Figures,
+  /** Distinct pages and lines per preserved folio (every call, or an even sample). */
+  touches: z.object({ pagesPerPreserve: z.number(), linesPerPreserve: z.number() }),
+  restore: RestoreExact,
+  /** The machine model, per operation, and the CPU it models. */
+  model: z
+    .object({
+      cpu: z.string(),
+      preserve: ModelOutput.optional(),
+      unpreserve: ModelOutput.optional(),
+      finalize: ModelOutput,
+    })
+    .optional(),
+  /** Folios the format could not take (they are not in the hand-over). */
+  lostFolios: z.number().int(),
+  /** Set for a calibration experiment (bench/calibrations.ts) rather than a scenario: what was published, and what it covers. */
+  calibration: z
+    .object({
+      id: z.string(),
+      source: z.string(),
+      publishedMs: z.number(),
+      measures: z.array(z.enum(['preserve', 'serialize', 'restore-walk', 'restore'])),
+      assumptions: z.array(z.string()),
+    })
+    .optional(),
+});
+export type ExactJobOutput = z.infer<typeof ExactJobOutput>;
 
 export const SweepJobOutput = z.object({
   kind: z.literal('sweep'),
   ...Common,
   /** The sweeps this point belongs to (a point can sit on both: their shared corner). */
   axes: z.array(z.enum(['folios', 'ram'])).min(1),
+  timer: Timer,
   preserve: LatencyOutput,
   serialize: RepeatOutput,
   atHandover: Figures,
-  restore: RestoreOutput,
+  restore: RestoreTiming,
+  model: z.object({ cpu: z.string(), preserve: ModelOutput, restore: ModelOutput }).optional(),
 });
 export type SweepJobOutput = z.infer<typeof SweepJobOutput>;
 
-export const JobOutput = z.discriminatedUnion('kind', [PairJobOutput, SweepJobOutput]);
+export const JobOutput = z.discriminatedUnion('kind', [TimingJobOutput, ExactJobOutput, SweepJobOutput]);
 export type JobOutput = z.infer<typeof JobOutput>;
 
+/** A user's workload instead of a scenario (`kho time`): an operations file (src/measure/ops-file.ts) on given RAM. */
+export interface CustomWorkload {
+  readonly opsFile: string;
+  readonly banks: readonly { readonly start: number; readonly size: number }[];
+}
+
 /** What a job process is asked to do. */
-export interface PairJobSpec {
-  readonly kind: 'pair';
+export interface TimingJobSpec {
+  readonly kind: 'timing';
   readonly id: string;
   readonly structure: string;
+  /** A scenario id, or "custom" with `custom` set. */
   readonly scenario: string;
-  readonly rep: number;
+  readonly custom?: CustomWorkload;
+  readonly process: number;
+  readonly half?: number;
   readonly profile: string;
   readonly seed: number;
   readonly crossCheck: boolean;
+}
+
+export interface ExactJobSpec {
+  readonly kind: 'exact';
+  readonly id: string;
+  readonly structure: string;
+  readonly scenario: string;
+  readonly custom?: CustomWorkload;
+  /** A calibration experiment (bench/calibrations.ts) instead of a scenario. */
+  readonly calibration?: string;
+  readonly profile: string;
+  readonly seed: number;
+  /** A CPU file for the model (--cpu), else the default CPU. */
+  readonly cpuFile?: string;
 }
 
 export interface SweepJobSpec {
@@ -147,6 +240,7 @@ export interface SweepJobSpec {
   readonly axes: readonly ('folios' | 'ram')[];
   readonly profile: string;
   readonly seed: number;
+  readonly cpuFile?: string;
 }
 
-export type JobSpec = PairJobSpec | SweepJobSpec;
+export type JobSpec = TimingJobSpec | ExactJobSpec | SweepJobSpec;

@@ -1,17 +1,25 @@
 /**
- * The results file of one benchmark run (schema version 1), validated with
+ * The results file of one benchmark run (schema version 2), validated with
  * zod wherever it is read. One run = machine context + one record per
  * (structure, scenario) measured, plus the scaling sweeps.
  *
- * Every time is in nanoseconds or milliseconds as its name says; every
- * estimate carries its 95% confidence interval and sample count, so that
- * the report can say "no clear winner" where intervals overlap.
+ * A pair's figures are one map, `metrics`, keyed by the metric names of
+ * src/results/metrics.ts (the names of summary.csv), so that every reader
+ * finds a metric under one name. A measured metric (a time) carries the
+ * estimate of each process that measured it, their mean, a 95% interval
+ * computed from them (the process is the unit of replication) and their
+ * spread; exact and model metrics carry a value only. A metric a structure
+ * cannot have (an operation its kernel lacks, a scenario its format cannot
+ * represent) is absent from `metrics` and listed in `unavailable` with the
+ * reason.
+ *
+ * Every time is in nanoseconds or milliseconds as its name says.
  */
 import { z } from 'zod';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+export const RESULTS_SCHEMA_VERSION = 2;
 
-/** A point estimate with its 95% confidence interval. */
+/** A point estimate with its 95% confidence interval and the number of samples (processes) behind it. */
 export const Estimate = z.object({
   value: z.number(),
   ciLow: z.number(),
@@ -20,16 +28,58 @@ export const Estimate = z.object({
 });
 export type Estimate = z.infer<typeof Estimate>;
 
-/** Per-batch latencies (ns per folio), for tails and distribution plots. */
+/** Tukey's fences over the per-process values: how many lie beyond 1.5 and 3 interquartile ranges. */
+export const OutlierCounts = z.object({
+  lowSevere: z.number().int(),
+  lowMild: z.number().int(),
+  highMild: z.number().int(),
+  highSevere: z.number().int(),
+});
+
+/** One metric of one pair. */
+export const MetricValue = z.object({
+  value: z.number(),
+  /** measured: the 95% interval of the mean over processes (never below zero for a time). */
+  ciLow: z.number().optional(),
+  ciHigh: z.number().optional(),
+  /** measured: processes that measured it, and each one's estimate (in process order). */
+  processes: z.number().int().optional(),
+  perProcess: z.array(z.number()).optional(),
+  /** measured: between-process coefficient of variation (sd / mean). */
+  cv: z.number().optional(),
+  outliers: OutlierCounts.optional(),
+});
+export type MetricValue = z.infer<typeof MetricValue>;
+
+/** Per-batch latencies (ns per folio) pooled over processes, for tails and distribution plots. */
 export const Distribution = z.object({
   p50: z.number(),
   p99: z.number(),
   min: z.number(),
   max: z.number(),
-  /** The raw per-batch values, ns per folio (capped in number for file size). */
+  /** Evenly spaced order statistics of the batch values (capped in number for file size). */
   batches: z.array(z.number()),
 });
 export type Distribution = z.infer<typeof Distribution>;
+
+/** The machine model's figures of one kind of operation, per operation (or per folio where said). */
+export const ModelFigures = z.object({
+  /** Operations (or folios) the figures are averaged over. */
+  ops: z.number(),
+  l1: z.number(),
+  l2: z.number(),
+  llc: z.number(),
+  dram: z.number(),
+  tlbMisses: z.number(),
+  /** Longest dependent chain (dependency steps) of any one operation. */
+  maxChain: z.number(),
+  /** Mean dependency steps per operation. */
+  chain: z.number(),
+  atomics: z.number(),
+  instructions: z.number(),
+  ns: z.number(),
+});
+export type ModelFigures = z.infer<typeof ModelFigures>;
 
 export const MachineContext = z.object({
   cpuModel: z.string(),
@@ -42,39 +92,51 @@ export const MachineContext = z.object({
   date: z.string(),
   profile: z.enum(['smoke', 'default', 'full']),
   seed: z.number().int(),
-  /** Added (optional): the seed of each scenario's workload, derived from `seed` and the scenario id. */
+  /** The seed of each scenario's workload, derived from `seed` and the scenario id. */
   seeds: z.record(z.string(), z.number().int()).optional(),
-  /** Added (optional): timer overhead as measured in the jobs (median over jobs), ns. */
+  /** Timer overhead as measured in the jobs (median over jobs), ns. */
   timer: z.object({ provider: z.string(), callNs: z.number(), regionNs: z.number() }).optional(),
-  /** Added (optional): how the jobs were run. */
+  /** How the jobs were run. */
   runner: z
     .object({
-      /** Jobs run at once. */
       jobs: z.number().int(),
       /** 'bundle' (esbuild, plain node) or 'tsx'. */
       launcher: z.string(),
-      repetitions: z.number().int(),
+      /** Fresh processes per (structure, scenario). */
+      processes: z.number().int(),
       tinybench: z.string(),
       benny: z.string().optional(),
     })
     .optional(),
-  /** Added (optional): largest resident memory of any one job process, and of the runner. */
+  /** The CPU the machine model models (its name; the parameters are in the model's file). */
+  modelCpu: z.string().optional(),
+  /** The calibration loop of every timing process: ns at its start and end, in the order the processes ran. */
+  calibration: z
+    .object({
+      startNs: z.array(z.number()),
+      endNs: z.array(z.number()),
+      /** Set when the host slowed down during the run (or against a baseline): one line. */
+      warning: z.string().optional(),
+    })
+    .optional(),
+  /**
+   * The host as Google Benchmark's JSON context describes it (benchmarks.json): os.hostname(),
+   * the nominal MHz, whether the cpufreq governor scales the frequency, the caches (sysfs).
+   */
+  host: z
+    .object({
+      name: z.string(),
+      mhzPerCpu: z.number().optional(),
+      cpuScalingEnabled: z.boolean().optional(),
+      caches: z.array(z.object({ type: z.string(), level: z.number().int(), size: z.number(), numSharing: z.number().int() })).optional(),
+    })
+    .optional(),
+  /** Largest resident memory of any one job process, and of the runner. */
   peakRssBytes: z.object({ job: z.number(), runner: z.number() }).optional(),
-  /** Added (optional): wall time of the run so far, seconds. */
+  /** Wall time of the run so far, seconds. */
   wallSeconds: z.number().optional(),
 });
 export type MachineContext = z.infer<typeof MachineContext>;
-
-/** Machine-independent counts from an instrumented (untimed) run. */
-export const TouchCounts = z.object({
-  pagesPerPreserve: z.number(),
-  linesPerPreserve: z.number(),
-  pagesPerRestoredFolio: z.number(),
-  linesPerRestoredFolio: z.number(),
-  /** Added (optional): distinct pages and lines the whole restore touched (metadata read). */
-  restorePages: z.number().optional(),
-  restoreLines: z.number().optional(),
-});
 
 export const PairResult = z.object({
   structure: z.string(),
@@ -82,51 +144,29 @@ export const PairResult = z.object({
   ramBytes: z.number(),
   folios: z.number().int(),
   preservedBytes: z.number(),
-  preserveNsPerFolio: Estimate,
-  preserveBatches: Distribution,
-  unpreserveNsPerFolio: Estimate,
-  unpreserveBatches: Distribution,
-  serializeMs: Estimate,
-  serializeBytes: z.number(),
-  serializePages: z.number(),
-  restoreMs: Estimate,
-  restoreNsPerFolio: Estimate,
-  /** The bare walk without the memblock-like table. */
-  restoreWalkMs: Estimate,
-  restoreMetadataObjects: z.number(),
-  restoreMetadataBytes: z.number(),
-  blackoutMs: Estimate,
-  metadataBytesHandover: z.number(),
-  metadataPagesHandover: z.number(),
-  metadataBytesPeak: z.number(),
-  metadataPagesPeak: z.number(),
-  touches: TouchCounts.optional(),
-  /** benny (benchmark.js) re-measurement of preserve latency, with --cross-check. */
-  crossCheck: z.object({ preserveNsPerFolio: Estimate, engine: z.string() }).optional(),
-  // --- Added (optional) in the runner; derivable from the fields above or informative only.
-  /** Repetitions (separate processes) pooled into the estimates. */
-  repetitions: z.number().int().optional(),
-  /** Folios per timed batch. */
-  batchSize: z.object({ preserve: z.number(), unpreserve: z.number() }).optional(),
-  /** Timer overhead / batch duration at the fastest batch (the worst case; the rule is < 1%). */
-  timerOverheadFraction: z.object({ preserve: z.number(), unpreserve: z.number() }).optional(),
-  /** Bare walk per restored folio. */
-  restoreWalkNsPerFolio: Estimate.optional(),
-  /** metadataBytesHandover per preserved folio, and per GiB preserved. */
-  metadataBytesPerFolio: z.number().optional(),
-  metadataBytesPerGiB: z.number().optional(),
-  /** The memblock-like table after one restore. */
-  memblock: z
+  metrics: z.record(z.string(), MetricValue),
+  /** Metrics this structure cannot have here, with the reason (e.g. "RFC v1 has no unpreserve"). */
+  unavailable: z.record(z.string(), z.string()).optional(),
+  /** One line each: spread above the threshold, outliers, a restore detail worth knowing. */
+  warnings: z.array(z.string()).optional(),
+  distributions: z.object({ preserve: Distribution.optional(), unpreserve: Distribution.optional() }).optional(),
+  /** The machine model's per-operation figures. */
+  model: z
     .object({
-      reserves: z.number(),
-      regions: z.number(),
-      outOfOrder: z.number(),
-      moved: z.number(),
-      merged: z.number(),
-      doublings: z.number(),
+      preserve: ModelFigures.optional(),
+      unpreserve: ModelFigures.optional(),
+      finalize: ModelFigures.optional(),
+      /** Per restored folio: the bare walk, and the walk with the kernel's per-folio work. */
+      restoreWalk: ModelFigures.optional(),
+      restore: ModelFigures.optional(),
     })
     .optional(),
-  /** Largest resident memory of the pair's job processes. */
+  /** memblock.reserved after one restore. */
+  memblock: z.record(z.string(), z.number()).optional(),
+  /** Folios per timed batch, and the worst timer overhead / batch duration (the rule is < 1%). */
+  batchSize: z.object({ preserve: z.number(), unpreserve: z.number() }).optional(),
+  timerOverheadFraction: z.object({ preserve: z.number(), unpreserve: z.number() }).optional(),
+  /** Largest resident memory of the pair's processes. */
   hostMaxRssBytes: z.number().optional(),
 });
 export type PairResult = z.infer<typeof PairResult>;
@@ -137,18 +177,10 @@ export const SweepPoint = z.object({
   /** 'folios': cost against preserved folios; 'ram': against RAM size. */
   axis: z.enum(['folios', 'ram']),
   x: z.number(),
-  preserveNsPerFolio: z.number(),
-  restoreMs: z.number(),
-  serializeMs: z.number(),
-  metadataBytesHandover: z.number(),
-  // --- Added (optional).
-  /** Folios preserved and RAM size at this point. */
-  folios: z.number().optional(),
-  ramBytes: z.number().optional(),
-  /** The estimates behind the plain numbers above. */
-  preserve: Estimate.optional(),
-  restore: Estimate.optional(),
-  serialize: Estimate.optional(),
+  folios: z.number(),
+  ramBytes: z.number(),
+  /** Keyed by metric name, as a pair's: preserve_ns_per_folio, serialize_ms, restore_ms, metadata_bytes_handover, the model's. */
+  metrics: z.record(z.string(), MetricValue),
 });
 export type SweepPoint = z.infer<typeof SweepPoint>;
 
@@ -158,20 +190,44 @@ export const SweepFit = z.object({
   axis: z.enum(['folios', 'ram']),
   metric: z.string(),
   exponent: z.number(),
+  /** 95% interval of the exponent (t on the slope); absent below 3 points. */
+  ciLow: z.number().optional(),
+  ciHigh: z.number().optional(),
   r2: z.number(),
-  /** Added (optional): points the fit used. */
-  points: z.number().int().optional(),
+  points: z.number().int(),
 });
+export type SweepFit = z.infer<typeof SweepFit>;
+
+/** A metric's definition, copied into the file so that it reads without the code. */
+export const MetricInfo = z.object({ kind: z.enum(['measured', 'exact', 'model']), unit: z.string(), description: z.string() });
+
+/**
+ * The machine model run on an experiment a kernel developer published a
+ * figure for: built as closely as its description allows, never tuned.
+ */
+export const Calibration = z.object({
+  id: z.string(),
+  /** What was published, by whom and when, in one line. */
+  source: z.string(),
+  /** What had to be assumed to rebuild the experiment (folio orders, layout, which structure). */
+  assumptions: z.array(z.string()),
+  structure: z.string(),
+  publishedMs: z.number(),
+  modelMs: z.number(),
+  /** modelMs / publishedMs. */
+  ratio: z.number(),
+});
+export type Calibration = z.infer<typeof Calibration>;
 
 export const Results = z.object({
   schemaVersion: z.literal(RESULTS_SCHEMA_VERSION),
   context: MachineContext,
+  metricDefs: z.record(z.string(), MetricInfo),
   scenarios: z.array(
     z.object({
       id: z.string(),
       description: z.string(),
       ramBytes: z.number(),
-      /** Added (optional): folios live at hand-over, and the workload's seed. */
       folios: z.number().optional(),
       seed: z.number().int().optional(),
     }),
@@ -179,23 +235,32 @@ export const Results = z.object({
   pairs: z.array(PairResult),
   sweeps: z.array(SweepPoint),
   fits: z.array(SweepFit),
+  /** The machine model against the only published kernel figures. */
+  calibrations: z.array(Calibration).optional(),
   /** True once every planned measurement has been written. */
   complete: z.boolean(),
-  // --- Added (optional) by the runner.
-  /** What the run set out to measure (used by --resume). */
+  /** What the run set out to measure (used by --resume, and to say whether a run is partial or filtered). */
   plan: z
     .object({
       structures: z.array(z.string()),
       scenarios: z.array(z.string()),
+      /** Whether the run asked for fewer structures or scenarios than the suite has. */
+      filtered: z.boolean().optional(),
       sweeps: z.boolean(),
       crossCheck: z.boolean(),
-      repetitions: z.number().int(),
+      processes: z.number().int(),
+      /** An A/A run: every timing job twice, interleaved, compared half against half. */
+      aa: z.boolean().optional(),
+      /** The machine model's CPU file, if not the default. */
+      cpuFile: z.string().optional(),
+      /** Whether the model was run on the published kernel experiments. */
+      calibrations: z.boolean().optional(),
       jobs: z.number().int(),
       totalJobs: z.number().int(),
       doneJobs: z.number().int(),
     })
     .optional(),
-  /** Structures requested but not measured (e.g. not implemented yet). */
+  /** Structures requested but not measured. */
   skipped: z.array(z.object({ structure: z.string(), reason: z.string() })).optional(),
   /** Jobs that failed (a restore that did not match is one). */
   failures: z

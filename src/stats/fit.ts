@@ -10,6 +10,8 @@ export interface PowerLawFit {
   r2: number;
   /** Points used (those with x > 0 and y > 0). */
   points: number;
+  /** Standard error of the exponent (the slope), from the residuals; undefined below 3 points. */
+  slopeSe?: number;
 }
 
 /** Fits y = c * x^k; null when fewer than two usable points or x does not vary. */
@@ -38,5 +40,8 @@ export function fitPowerLaw(xs: readonly number[], ys: readonly number[]): Power
   const exponent = sxy / sxx;
   const intercept = my - exponent * mx;
   const r2 = syy === 0 ? 1 : (sxy * sxy) / (sxx * syy);
-  return { exponent, coefficient: Math.exp(intercept), r2, points: n };
+  // Residual variance on n - 2 degrees of freedom; the slope's variance is that over sxx.
+  const rss = Math.max(0, syy - exponent * sxy);
+  const slopeSe = n >= 3 ? Math.sqrt(rss / (n - 2) / sxx) : undefined;
+  return { exponent, coefficient: Math.exp(intercept), r2, points: n, ...(slopeSe !== undefined ? { slopeSe } : {}) };
 }

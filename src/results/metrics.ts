@@ -1,0 +1,101 @@
+/**
+ * Every metric the suite reports, under one name: the snake_case name of
+ * summary.csv is also the key in results.json, the column of the terminal
+ * tables and the name in the report. One table, so that a metric is spelled
+ * one way everywhere.
+ *
+ * A metric is one of three kinds:
+ *
+ *   measured  a time, estimated in each of several fresh processes; its
+ *             value is the mean of the per-process estimates and its 95%
+ *             interval comes from them (the process is the unit of
+ *             replication); it carries the per-process values and spread
+ *   exact     a deterministic count (bytes, pages, lines, objects): the same
+ *             in every process and on every machine; no interval
+ *   model     the machine model's figure (src/model): deterministic, so
+ *             exact too, but a model: it says which CPU it models
+ *
+ * Lower is better for every metric here except the workload's own size
+ * (`folios`, `preserved_bytes`), which describe the scenario.
+ */
+
+export type MetricKind = 'measured' | 'exact' | 'model';
+export type MetricUnit = 'ns' | 'ms' | 'bytes' | 'pages' | 'lines' | 'objects' | 'folios' | 'accesses' | 'count';
+
+export interface MetricDef {
+  readonly name: string;
+  readonly kind: MetricKind;
+  readonly unit: MetricUnit;
+  /** One line: what it is. */
+  readonly description: string;
+  /** Whether it describes the scenario rather than a structure's cost (never ranked). */
+  readonly descriptive?: boolean;
+}
+
+function def(name: string, kind: MetricKind, unit: MetricUnit, description: string, descriptive = false): MetricDef {
+  return { name, kind, unit, description, ...(descriptive ? { descriptive } : {}) };
+}
+
+/** The metrics of a (structure, scenario) pair, in order of importance. */
+export const PAIR_METRICS: readonly MetricDef[] = [
+  def('preserve_ns_per_folio', 'measured', 'ns', 'time to mark one folio preserved'),
+  def('unpreserve_ns_per_folio', 'measured', 'ns', 'time to clear one preserved folio'),
+  def('serialize_ms', 'measured', 'ms', 'the serialization step at kexec (finalize); stateless trackers only publish their root'),
+  def('restore_ms', 'measured', 'ms', "the next kernel's restore: the walk with memblock reservations and head struct pages, plus deferred struct page init when the scenario's kernel defers it"),
+  def('restore_ns_per_folio', 'measured', 'ns', 'restore_ms per restored folio'),
+  def('restore_walk_ms', 'measured', 'ms', 'the bare walk of the metadata (a sink that only counts)'),
+  def('restore_walk_ns_per_folio', 'measured', 'ns', 'restore_walk_ms per restored folio'),
+  def('restore_memblock_ms', 'measured', 'ms', 'memblock_reserve and memblock_reserved_mark_noinit of every folio'),
+  def('restore_memblock_ns_per_folio', 'measured', 'ns', 'restore_memblock_ms per restored folio'),
+  def('restore_struct_pages_ms', 'measured', 'ms', 'struct pages with deferred struct page init: every struct page of every folio (timed on the first 64 of each, scaled), then its head'),
+  def('restore_struct_pages_ns_per_folio', 'measured', 'ns', 'restore_struct_pages_ms per restored folio'),
+  def('restore_struct_pages_eager_ms', 'measured', 'ms', 'struct pages without deferred init: the head struct page of every folio only'),
+  def('restore_struct_pages_eager_ns_per_folio', 'measured', 'ns', 'restore_struct_pages_eager_ms per restored folio'),
+  def('blackout_ms', 'measured', 'ms', 'serialization plus restore, per process: what the hand-over adds to the kexec'),
+  def('preserve_ns_per_folio_benny', 'measured', 'ns', 'preserve latency as benny (benchmark.js) measures it (--cross-check)'),
+  def('preserve_model_ns', 'model', 'ns', 'modeled time of one preserve per folio on the model CPU'),
+  def('unpreserve_model_ns', 'model', 'ns', 'modeled time of one unpreserve per folio'),
+  def('serialize_model_ms', 'model', 'ms', 'modeled time of the serialization step'),
+  def('restore_model_ns_per_folio', 'model', 'ns', "modeled restore per folio: walk plus the kernel's per-folio work"),
+  def('restore_walk_model_ns_per_folio', 'model', 'ns', 'modeled bare walk per restored folio'),
+  def('restore_model_ms', 'model', 'ms', "modeled restore of the whole hand-over: walk plus the kernel's per-folio work"),
+  def('blackout_model_ms', 'model', 'ms', 'modeled serialization plus restore'),
+  def('dram_per_preserve', 'model', 'accesses', 'modeled DRAM line fetches per preserved folio'),
+  def('dram_per_restored_folio', 'model', 'accesses', 'modeled DRAM line fetches per restored folio (walk and per-folio work)'),
+  def('serialize_bytes', 'exact', 'bytes', 'metadata written by the serialization step'),
+  def('serialize_pages', 'exact', 'pages', 'pages written by the serialization step'),
+  def('metadata_bytes_handover', 'exact', 'bytes', 'tracker metadata at hand-over (after finalize)'),
+  def('metadata_pages_handover', 'exact', 'pages', 'pages of tracker metadata at hand-over'),
+  def('metadata_bytes_peak', 'exact', 'bytes', 'peak tracker metadata over the scenario, finalize included'),
+  def('metadata_pages_peak', 'exact', 'pages', 'peak pages of tracker metadata'),
+  def('metadata_bytes_per_folio', 'exact', 'bytes', 'metadata_bytes_handover per preserved folio'),
+  def('metadata_bytes_per_gib', 'exact', 'bytes', 'metadata_bytes_handover per GiB preserved'),
+  def('pages_per_preserve', 'exact', 'pages', 'distinct 4 KiB pages touched per preserved folio'),
+  def('lines_per_preserve', 'exact', 'lines', 'distinct 64-byte lines touched per preserved folio'),
+  def('pages_per_restored_folio', 'exact', 'pages', 'distinct pages the bare walk touched per restored folio'),
+  def('lines_per_restored_folio', 'exact', 'lines', 'distinct lines the bare walk touched per restored folio'),
+  def('restore_metadata_objects', 'exact', 'objects', 'metadata objects (pages, nodes, chunks, bitmaps) the restore entered'),
+  def('restore_metadata_bytes', 'exact', 'bytes', 'metadata bytes the restore entered'),
+  def('restore_metadata_pages', 'exact', 'pages', 'distinct pages the restore read'),
+  def('memblock_regions', 'exact', 'count', 'regions in memblock.reserved after the restore'),
+  def('memblock_moved', 'exact', 'count', 'region slots moved by out-of-order inserts (the memmove cost)'),
+  def('lost_folios', 'exact', 'folios', 'folios the format cannot represent (RFC v1: orders above 9), which the kernel would lose'),
+  def('folios', 'exact', 'folios', 'folios preserved at hand-over', true),
+  def('preserved_bytes', 'exact', 'bytes', 'bytes those folios cover', true),
+];
+
+/** The key of a job's `unavailable` that stands for every metric of the pair (the workload cannot be built at all). */
+export const ALL_METRICS = '*';
+
+const BY_NAME = new Map(PAIR_METRICS.map((m) => [m.name, m]));
+
+/** The definition of a metric; throws for a name not in the table (a programming error). */
+export function metricDef(name: string): MetricDef {
+  const m = BY_NAME.get(name);
+  if (!m) throw new Error(`unknown metric ${name}`);
+  return m;
+}
+
+export function isMetricName(name: string): boolean {
+  return BY_NAME.has(name);
+}
