@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,7 +27,7 @@ function cli(...args: string[]): Promise<Run> {
 }
 
 let dir: string;
-const small = { scenarios: ['vm-2m'], structures: ['xarray-6.18', 'radix'], sweeps: false };
+const small = { scenarios: ['vm-2m'], structures: ['xarray-6.19', 'radix'], sweeps: false };
 
 async function write(name: string, content: unknown): Promise<string> {
   const runDir = path.join(dir, name);
@@ -63,10 +63,10 @@ async function inProcess(...args: string[]): Promise<Run> {
 describe('report CLI exit codes', () => {
   it('bad input exits 2 with one line on stderr (child processes)', async () => {
     const good = await write('good', makeFixture(small));
-    const wrongVersion = await write('v2', { ...makeFixture(small), schemaVersion: 2 });
+    const wrongVersion = await write('v1', { ...makeFixture(small), schemaVersion: 1 });
     const [missing, version, badFlag] = await Promise.all([cli(path.join(dir, 'missing.json')), cli(wrongVersion), cli(good, '--colour')]);
     expectOneLineError(missing, /^report: .*missing\.json: cannot read results file \(no such file\)$/);
-    expectOneLineError(version, /results schema version 2 is not supported: this report reads schema version 1/);
+    expectOneLineError(version, /results schema version 1 is not supported: this report reads schema version 2/);
     expectOneLineError(badFlag, /^report: Unknown option '--colour'/);
   });
 
@@ -82,6 +82,8 @@ describe('report CLI exit codes', () => {
     expectOneLineError(await inProcess(good, '--fail-on-regression', '5'), /--fail-on-regression needs --baseline/);
     expectOneLineError(await inProcess(good, '--baseline', path.join(dir, 'none.json')), /none\.json: cannot read results file/);
     expectOneLineError(await inProcess(good, '--baseline'), /^report: Option '--baseline <value>' argument missing/);
+    expectOneLineError(await inProcess(good, '--threshold=-1'), /--threshold needs a non-negative number of percent, got "-1"/);
+    expectOneLineError(await inProcess(good, '--links-base', 'structures/'), /--links-base needs an absolute http\(s\) URL, got "structures\/"/);
   });
 
   it('--help exits 0; a regression beyond the threshold exits 1 (child processes); within it, 0', async () => {
@@ -103,9 +105,18 @@ describe('report CLI exit codes', () => {
 
     expect(regressed.code).toBe(1);
     expect(regressed.stderr).toMatch(/^regression beyond 10% in \d+ metric\(s\):\n/);
-    expect(regressed.stderr).toMatch(/ {2}vm-2m radix preserve: \+\d+(\.\d+)?% \[/);
-    expect(regressed.stderr).not.toContain('xarray-6.18');
+    expect(regressed.stderr).toMatch(/ {2}vm-2m radix preserve_ns_per_folio: \+\d+(\.\d+)?% \[/);
+    expect(regressed.stderr).not.toContain('xarray-6.19');
+    expect(regressed.stdout).toMatch(/^report: .*report\.html \(\d+ charts\)$/m);
+    expect(regressed.stdout).toMatch(/^also: .*summary\.md, .*decisions\.csv, .*benchmarks\.json, .*comparison\.csv$/m);
 
     expect(tolerated.code).toBe(0);
+  });
+
+  it('--threshold makes the decision table stricter or looser', async () => {
+    const file = await write('threshold', makeFixture(small));
+    expect((await inProcess(file, '--threshold', '0', '--no-interactive')).code).toBe(0);
+    const csv = await readFile(path.join(path.dirname(file), 'decisions.csv'), 'utf8');
+    expect(csv.split('\n')[1].split(',')[5]).toBe('0');
   });
 });

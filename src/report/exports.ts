@@ -1,73 +1,69 @@
 /**
- * The summary as Markdown (for a mail or a pull request) and CSV (for a
- * spreadsheet or a script). Results-file strings are escaped for each format.
+ * The report as Markdown (for a mail or a pull request) and CSV (for a
+ * spreadsheet or a script). Results-file strings are escaped for each
+ * format; the numbers are those of the HTML report.
  */
 import type { Results } from '../results/schema.ts';
-import { type Answer, type Decision, describeDecision } from './analysis.ts';
-import { type Comparison, describeChange } from './compare.ts';
-import { formatDate, formatP, formatPct, formatValue } from './format.ts';
+import { type Answer, type Decision, type HeadToHead, describeDecision, describeSpreadRatio } from './analysis.ts';
+import { type Comparison, describeChange, hostLine } from './compare.ts';
+import { formatDate, formatP, formatPercent, formatRatioInterval } from './format.ts';
 import { csvLine, escapeMarkdown as md } from './html.ts';
-import { METRICS, metricDef, scenariosOf } from './metrics.ts';
+import { ASPECTS, measuredScenarios, modelCpuName, unitOf } from './metrics.ts';
 
 export const SUMMARY_MARKDOWN = 'summary.md';
 /** Not summary.csv: the benchmark runner writes its own summary.csv (one row per metric) in the run folder. */
-export const SUMMARY_CSV = 'decisions.csv';
+export const DECISIONS_CSV = 'decisions.csv';
 export const COMPARISON_CSV = 'comparison.csv';
 
-export function decisionsCsv(decisions: readonly Decision[]): string {
-  const head = [
-    'scenario',
-    'metric',
-    'unit',
-    'verdict',
-    'winner',
-    'winner_value',
-    'winner_ci_low',
-    'winner_ci_high',
-    'runner_up',
-    'runner_up_value',
-    'runner_up_ci_low',
-    'runner_up_ci_high',
-    'ratio',
-    'ratio_ci_low',
-    'ratio_ci_high',
-    'difference',
-    'difference_ci_low',
-    'difference_ci_high',
-    'tied',
-    'reference',
-    'reference_value',
-    'not_measured',
+export function decisionsCsv(decisions: readonly Decision[], threshold: number): string {
+  const lines = [
+    csvLine([
+      'scenario',
+      'aspect',
+      'metric',
+      'basis',
+      'unit',
+      'threshold',
+      'verdict',
+      'lowest',
+      'tied',
+      'ranking',
+      'reference',
+      'not_ranked',
+      'check_metric',
+      'check_verdict',
+      'check_change',
+      'check_change_ci_low',
+      'check_change_ci_high',
+      'check_p_adjusted',
+      'check_processes_lowest',
+      'check_processes_other',
+    ]),
   ];
-  const lines = [csvLine(head)];
   for (const d of decisions) {
-    const m = metricDef(d.metric);
-    const unit = m.unit === 'bytes' ? 'bytes per GiB preserved' : m.unit === 'ns' ? 'ns per folio' : 'ms';
-    const ref = d.reference[0];
+    const c = d.confirmation;
     lines.push(
       csvLine([
         d.scenario,
+        d.aspect.id,
         d.metric,
-        unit,
+        d.basis,
+        unitOf(d.metric),
+        threshold,
         d.verdict,
-        d.winner?.structure,
-        d.winner?.estimate.value,
-        d.winner?.estimate.ciLow,
-        d.winner?.estimate.ciHigh,
-        d.runnerUp?.structure,
-        d.runnerUp?.estimate.value,
-        d.runnerUp?.estimate.ciLow,
-        d.runnerUp?.estimate.ciHigh,
-        d.ratio?.value,
-        d.ratio?.low,
-        d.ratio?.high,
-        d.difference?.value,
-        d.difference?.low,
-        d.difference?.high,
+        d.ranking[0]?.structure,
         d.tied.join(' '),
-        ref?.structure,
-        ref?.estimate.value,
-        d.missing.join(' '),
+        d.ranking.map((e) => `${e.structure}:${e.value}:${e.ratio}`).join(' '),
+        d.reference.map((e) => `${e.structure}:${e.value}:${e.ratio}`).join(' '),
+        d.excluded.map((e) => `${e.structure} (${e.reason})`).join('; '),
+        d.aspect.check,
+        c.comparison ? c.verdict : '',
+        c.comparison?.change.value,
+        c.comparison?.change.low,
+        c.comparison?.change.high,
+        c.comparison?.pAdjusted,
+        c.processes?.[0],
+        c.processes?.[1],
       ]),
     );
   }
@@ -76,21 +72,7 @@ export function decisionsCsv(decisions: readonly Decision[]): string {
 
 export function comparisonCsv(c: Comparison): string {
   const lines = [
-    csvLine([
-      'scenario',
-      'structure',
-      'metric',
-      'baseline',
-      'current',
-      'change',
-      'change_ci_low',
-      'change_ci_high',
-      'test',
-      'p',
-      'p_adjusted',
-      'significant',
-      'verdict',
-    ]),
+    csvLine(['scenario', 'structure', 'metric', 'kind', 'baseline', 'current', 'change', 'change_ci_low', 'change_ci_high', 'test', 'p', 'p_adjusted', 'processes_baseline', 'processes_current', 'verdict']),
   ];
   for (const r of c.rows) {
     lines.push(
@@ -98,6 +80,7 @@ export function comparisonCsv(c: Comparison): string {
         r.scenario,
         r.structure,
         r.metric,
+        r.kind,
         r.baseline,
         r.current,
         r.change.value,
@@ -106,7 +89,8 @@ export function comparisonCsv(c: Comparison): string {
         r.test,
         r.p,
         r.pAdjusted,
-        r.significant ? 'yes' : 'no',
+        r.processes?.baseline,
+        r.processes?.current,
         r.verdict,
       ]),
     );
@@ -119,85 +103,89 @@ function mdTable(head: readonly string[], rows: readonly (readonly string[])[]):
   return [line(head), `|${head.map(() => ' --- ').join('|')}|`, ...rows.map(line)].join('\n');
 }
 
-export function summaryMarkdown(
-  results: Results,
-  decisions: readonly Decision[],
-  answers: readonly Answer[],
-  comparison?: { data: Comparison; baselineLabel: string },
-): string {
+export interface MarkdownInput {
+  results: Results;
+  threshold: number;
+  answers: readonly Answer[];
+  headToHead: readonly HeadToHead[];
+  decisions: readonly Decision[];
+  comparison?: { data: Comparison; baselineName: string };
+}
+
+export function summaryMarkdown(input: MarkdownInput): string {
+  const { results, threshold } = input;
   const c = results.context;
   const out: string[] = [];
+  const status = [results.complete ? 'complete' : '**partial**', ...(results.plan?.filtered ? ['filtered'] : []), ...(results.plan?.aa ? ['A/A'] : [])].join(', ');
   out.push(`# kho-bench summary: ${md(c.profile)} run of ${md(formatDate(c.date))}`);
   out.push('');
   out.push(
-    `Commit \`${c.gitCommit.replace(/`/g, "'")}\`, seed ${c.seed}, ${md(c.cpuModel)} (${c.cores} cores), Node.js ${md(c.node)}.` +
-      (results.complete ? '' : ' **Incomplete run**: not every planned measurement was written.'),
+    `${status}; commit \`${c.gitCommit.replace(/`/g, "'")}\`, seed ${c.seed}, ${md(c.cpuModel)} (${c.cores} cores), Node.js ${md(c.node)}; ` +
+      `model: ${md(modelCpuName(results))}; ties within ${formatPercent(threshold)}.`,
   );
-  out.push('');
-  out.push('## Decision table');
-  out.push('');
+  if (c.calibration?.warning) out.push('', `**Host:** ${md(c.calibration.warning)}.`);
+  for (const [k, a] of input.answers.entries()) {
+    out.push('', `## ${k + 1}. ${md(a.question)}`, '');
+    if (a.headline) out.push(`**${md(a.headline)}**`, '');
+    for (const s of a.points) out.push(`- ${md(s)}`);
+    if (a.points.length) out.push('');
+    if (a.why.length) out.push(`**Why:** ${a.why.map(md).join(' ')}`, '');
+    for (const s of a.more) out.push(`- ${md(s)}`);
+    for (const m of a.missing) out.push(`- (missing) ${md(m)}`);
+  }
+  if (input.headToHead.length) {
+    out.push('', '## Head to head', '');
+    out.push('Ratio stateless / serializing: geometric mean over the scenarios, with the range; model or exact, then measured with its 95% interval.', '');
+    const labels = input.headToHead.find((h) => h.rows.length)?.rows.map((r) => r.label) ?? [];
+    out.push(
+      mdTable(
+        ['pair', 'why this pair', ...labels],
+        input.headToHead.map((h) => [
+          `${h.pairing.stateless} vs ${h.pairing.serializing}`,
+          h.pairing.reason,
+          ...labels.map((l) => {
+            const s = h.rows.find((r) => r.label === l)?.summary;
+            if (!s?.spread) return h.missing ?? '—';
+            return `${describeSpreadRatio(s.spread)}${s.measured ? `; measured ${formatRatioInterval(s.measured.value, s.measured.low, s.measured.high)}` : ''}`;
+          }),
+        ]),
+      ),
+    );
+  }
+  out.push('', '## Decision table', '');
   out.push(
-    'Lower is better. Winner and its ratio over the runner-up with the 95% interval; "no clear winner" where the two lowest intervals overlap. The flat bitmap is a lower bound and is not ranked.',
+    `Per scenario and aspect: the lowest on the model or exact figure (ties within ${formatPercent(threshold)}), the others as ratios to it, and the measured check (agrees / contradicts / within noise, with processes per side). flat-bitmap is a lower bound and is not ranked.`,
+    '',
   );
-  out.push('');
-  const scenarios = scenariosOf(results);
   out.push(
     mdTable(
-      ['scenario', ...METRICS.map((m) => m.label)],
-      scenarios.map((sc) => [
+      ['scenario', ...ASPECTS.map((a) => `${a.label} (${a.primary})`)],
+      measuredScenarios(results).map((sc) => [
         sc,
-        ...METRICS.map((m) => {
-          const d = decisions.find((x) => x.scenario === sc && x.metric === m.id);
-          return d ? describeDecision(d) : '';
+        ...ASPECTS.map((a) => {
+          const d = input.decisions.find((x) => x.scenario === sc && x.aspect.id === a.id);
+          return d ? describeDecision(d, threshold) : '';
         }),
       ]),
     ),
   );
-  out.push('');
-  out.push('## What the numbers say');
-  for (const a of answers) {
-    out.push('');
-    out.push(`### ${md(a.question)}`);
-    out.push('');
-    out.push(`_${md(a.context)}_`);
-    out.push('');
-    for (const s of a.sentences) out.push(`- ${md(s)}`);
-    for (const m of a.missing) out.push(`- (missing) ${md(m)}`);
-    if (a.table && a.table.rows.length) {
-      out.push('');
-      out.push(mdTable(a.table.head, a.table.rows));
-    }
-  }
-  if (comparison) {
-    const { data } = comparison;
-    const notable = data.rows.filter((r) => r.verdict !== 'within noise').sort((a, b) => b.change.value - a.change.value);
-    out.push('');
-    out.push(`## Comparison with ${md(comparison.baselineLabel)}`);
-    out.push('');
+  if (input.comparison) {
+    const { data } = input.comparison;
+    const notable = data.rows.filter((r) => r.verdict === 'regression' || r.verdict === 'improvement').sort((a, b) => b.change.value - a.change.value);
+    out.push('', `## Comparison with ${md(input.comparison.baselineName)}`, '');
+    const host = hostLine(data);
+    if (host) out.push(`**Host:** ${md(host)}.`, '');
     out.push(
       `${notable.filter((r) => r.verdict === 'regression').length} regression(s), ${notable.filter((r) => r.verdict === 'improvement').length} improvement(s); ` +
-        `everything else within noise (threshold ${formatPct(data.noise)}, Benjamini–Hochberg adjusted α = ${data.alpha}).`,
+        `measured metrics flagged only when the per-process values differ (Mann–Whitney, Benjamini–Hochberg, α = ${data.alpha}) by more than ${formatPercent(data.noise)}; exact and model metrics: any change.`,
     );
     for (const w of data.contextWarnings) out.push(`- warning: ${md(w)}`);
     if (notable.length) {
       out.push('');
       out.push(
         mdTable(
-          ['scenario', 'structure', 'metric', 'baseline', 'this run', 'change [95% CI]', 'test', 'adjusted p', 'verdict'],
-          notable.map((r) => {
-            const unit = metricDef(r.metric).unit;
-            return [
-              r.scenario,
-              r.structure,
-              metricDef(r.metric).label,
-              formatValue(r.baseline, unit),
-              formatValue(r.current, unit),
-              describeChange(r),
-              r.test,
-              r.test === 'exact' ? '—' : formatP(r.pAdjusted),
-              r.verdict,
-            ];
-          }),
+          ['scenario', 'structure', 'metric', 'kind', 'change', 'adjusted p', 'verdict'],
+          notable.map((r) => [r.scenario, r.structure, r.metric, r.kind, describeChange(r), r.pAdjusted !== undefined ? formatP(r.pAdjusted) : 'exact', r.verdict]),
         ),
       );
     }

@@ -1,7 +1,10 @@
 /**
- * Number formatting for tables, sentences and chart labels.
+ * Number formatting for tables, sentences and chart axes. A time or a size
+ * is shown in the unit its magnitude calls for (µs, not 0.00041 ms), an
+ * interval in the unit of its value, and the lower bound of a quantity
+ * that cannot be negative is never shown below zero.
  */
-import type { Unit } from './metrics.ts';
+import type { MetricUnit } from '../results/metrics.ts';
 
 /** Three significant digits, without exponent notation for ordinary magnitudes. */
 export function sig(value: number, digits = 3): string {
@@ -13,68 +16,111 @@ export function sig(value: number, digits = 3): string {
   return Number(value.toPrecision(digits)).toString();
 }
 
+export interface DisplayUnit {
+  /** What the axis title or the table says: "µs", "KiB", "lines". */
+  label: string;
+  /** Values in the metric's own unit are divided by this to be shown in `label`. */
+  divisor: number;
+}
+
+const TIME_UNITS: readonly { label: string; ns: number }[] = [
+  { label: 'ns', ns: 1 },
+  { label: 'µs', ns: 1e3 },
+  { label: 'ms', ns: 1e6 },
+  { label: 's', ns: 1e9 },
+];
 const BYTE_UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
-export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes)) return '—';
-  let v = bytes;
-  let i = 0;
-  while (Math.abs(v) >= 1024 && i < BYTE_UNITS.length - 1) {
-    v /= 1024;
-    i++;
+const COUNT_WORDS: Readonly<Record<string, string>> = {
+  pages: 'pages',
+  lines: 'lines',
+  objects: 'objects',
+  folios: 'folios',
+  accesses: 'accesses',
+  count: 'count',
+};
+
+/**
+ * The unit to show values of `unit` in, chosen from a representative
+ * magnitude (the largest value for a linear axis, so that ticks stay below
+ * 1000 of the unit; the geometric middle for a log axis or a single value).
+ */
+export function displayUnit(unit: MetricUnit | string, magnitude: number): DisplayUnit {
+  const a = Math.abs(magnitude);
+  if (unit === 'ns' || unit === 'ms') {
+    const toNs = unit === 'ms' ? 1e6 : 1;
+    const ns = a * toNs;
+    let chosen = TIME_UNITS[0];
+    for (const u of TIME_UNITS) if (ns >= u.ns) chosen = u;
+    return { label: chosen.label, divisor: chosen.ns / toNs };
   }
-  return `${i === 0 ? Math.round(v) : sig(v)} ${BYTE_UNITS[i]}`;
-}
-
-export function formatMs(ms: number): string {
-  if (!Number.isFinite(ms)) return '—';
-  const abs = Math.abs(ms);
-  if (abs !== 0 && abs < 0.001) return `${sig(ms * 1e6)} ns`;
-  if (abs !== 0 && abs < 1) return `${sig(ms * 1e3)} µs`;
-  if (abs >= 10_000) return `${sig(ms / 1e3)} s`;
-  return `${sig(ms)} ms`;
-}
-
-export function formatNs(ns: number): string {
-  if (!Number.isFinite(ns)) return '—';
-  if (Math.abs(ns) >= 1e6) return formatMs(ns / 1e6);
-  if (Math.abs(ns) >= 1e3) return `${sig(ns / 1e3)} µs`;
-  return `${sig(ns)} ns`;
-}
-
-export function formatValue(value: number, unit: Unit): string {
-  switch (unit) {
-    case 'ns':
-      return formatNs(value);
-    case 'ms':
-      return formatMs(value);
-    case 'bytes':
-      return formatBytes(value);
+  if (unit === 'bytes') {
+    let i = 0;
+    while (i < BYTE_UNITS.length - 1 && a >= 1024 ** (i + 1)) i++;
+    return { label: BYTE_UNITS[i], divisor: 1024 ** i };
   }
+  return { label: COUNT_WORDS[unit] ?? unit, divisor: 1 };
 }
 
-/** "1.23 [1.10, 1.40]" in the metric's unit (just the value when the interval is a point). */
-export function formatWithCi(value: number, low: number, high: number, unit: Unit): string {
-  if (low === high && low === value) return formatValue(value, unit);
-  return `${formatValue(value, unit)} [${formatValue(low, unit)}, ${formatValue(high, unit)}]`;
+/** A value with its unit, e.g. "412 µs", "24 MiB", "0.031 lines". */
+export function formatValue(value: number, unit: MetricUnit | string): string {
+  if (!Number.isFinite(value)) return '—';
+  const d = displayUnit(unit, value);
+  const shown = sig(value / d.divisor);
+  return d.label === 'count' ? shown : `${shown} ${d.label}`;
+}
+
+/** A number in a given display unit, without the unit. */
+export function formatIn(value: number, d: DisplayUnit): string {
+  return sig(value / d.divisor);
+}
+
+/**
+ * "[39.8, 42.6]": the bounds in the unit the value is shown in ('' without
+ * an interval). `nonNegative` (times, sizes, counts) clamps the lower bound
+ * at zero: a normal approximation may reach below it, the quantity cannot.
+ */
+export function formatBounds(value: number, low: number | undefined, high: number | undefined, unit: MetricUnit | string, nonNegative = true): string {
+  if (low === undefined || high === undefined || !Number.isFinite(low) || !Number.isFinite(high) || (low === value && high === value)) return '';
+  const d = displayUnit(unit, value);
+  return `[${formatIn(nonNegative ? Math.max(0, low) : low, d)}, ${formatIn(high, d)}]`;
+}
+
+/** "41.2 ns [39.8, 42.6]" (just the value without an interval). */
+export function formatWithInterval(value: number, low: number | undefined, high: number | undefined, unit: MetricUnit | string, nonNegative = true): string {
+  const b = formatBounds(value, low, high, unit, nonNegative);
+  return b ? `${formatValue(value, unit)} ${b}` : formatValue(value, unit);
 }
 
 export function formatRatio(r: number): string {
   if (!Number.isFinite(r)) return '—';
-  if (r >= 1000) return `${sig(r, 2)}×`.replace(/,/g, ' ');
   return `${sig(r)}×`;
 }
 
-export function formatRatioCi(value: number, low: number, high: number): string {
-  if (!Number.isFinite(low) || !Number.isFinite(high) || (low === value && high === value)) return formatRatio(value);
+/** "1.31× [1.20, 1.43]" (just the ratio when there is no interval). */
+export function formatRatioInterval(value: number, low?: number, high?: number): string {
+  if (low === undefined || high === undefined || !Number.isFinite(low) || !Number.isFinite(high) || (low === value && high === value)) {
+    return formatRatio(value);
+  }
   return `${formatRatio(value)} [${sig(low)}, ${sig(high)}]`;
+}
+
+/** "1.02 [0.98, 1.06]": a plain number with its interval (an exponent, a coefficient). */
+export function formatNumberInterval(value: number, low: number, high: number): string {
+  return low === value && high === value ? sig(value) : `${sig(value)} [${sig(low)}, ${sig(high)}]`;
 }
 
 export function formatPct(fraction: number, signed = false): string {
   if (!Number.isFinite(fraction)) return '—';
   const pct = fraction * 100;
-  const s = Math.abs(pct) >= 100 ? pct.toFixed(0) : Math.abs(pct) >= 10 ? pct.toFixed(1) : pct.toFixed(2);
+  const abs = Math.abs(pct);
+  const s = abs >= 100 ? pct.toFixed(0) : abs >= 10 ? pct.toFixed(1) : abs >= 0.1 || abs === 0 ? pct.toFixed(2) : pct.toPrecision(2);
   return `${signed && pct > 0 ? '+' : ''}${s}%`;
+}
+
+/** A threshold or share given as a round percentage: "5%", "2.5%". */
+export function formatPercent(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(3))}%`;
 }
 
 export function formatP(p: number): string {
@@ -83,9 +129,19 @@ export function formatP(p: number): string {
   return `p = ${p.toFixed(3)}`;
 }
 
+export function formatCount(n: number): string {
+  return Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—';
+}
+
 /** The date of a run for display: "2026-01-15 12:00 UTC" from an ISO string, else the string as given. */
 export function formatDate(date: string): string {
   const d = new Date(date);
   if (Number.isNaN(d.getTime())) return date;
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** "a, b and c" */
+export function listWords(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }

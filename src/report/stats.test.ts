@@ -1,17 +1,12 @@
+/**
+ * The statistics the report rests on: Mann–Whitney U and Benjamini–Hochberg
+ * (src/stats) against SciPy's values, and the report's own summaries over
+ * scenarios; and the number formatting every table uses.
+ */
 import { describe, expect, it } from 'vitest';
-import { benjaminiHochberg } from './compare.ts';
-import {
-  bootstrapRatio,
-  boxSummary,
-  differenceInterval,
-  fitPowerLaw,
-  intervalsOverlap,
-  mannWhitneyU,
-  normalCdf,
-  quantile,
-  ratioInterval,
-  zTestFromIntervals,
-} from './stats.ts';
+import { benjaminiHochberg, mannWhitneyU, tQuantile } from '../stats/index.ts';
+import { displayUnit, formatBounds, formatRatioInterval, formatValue, formatWithInterval } from './format.ts';
+import { boxSummary, geometricMeanInterval, ratioInterval, spreadOf } from './stats.ts';
 
 describe('Mann–Whitney U (values checked against SciPy 1.17 mannwhitneyu)', () => {
   it('exact p-value for fully separated samples', () => {
@@ -59,53 +54,64 @@ describe('Mann–Whitney U (values checked against SciPy 1.17 mannwhitneyu)', ()
   });
 });
 
-describe('other statistics', () => {
-  it('normal CDF', () => {
-    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
-    expect(normalCdf(1.959963984540054)).toBeCloseTo(0.975, 6);
-    expect(normalCdf(-1)).toBeCloseTo(0.15865525393145707, 6);
+describe('summaries over scenarios', () => {
+  it('the geometric mean of the values with the range it summarizes; non-positive values are left out', () => {
+    const s = spreadOf([
+      { at: 'a', value: 2 },
+      { at: 'b', value: 8 },
+      { at: 'c', value: 0 },
+    ])!;
+    expect(s.value).toBeCloseTo(4, 12);
+    expect([s.min, s.minAt, s.max, s.maxAt, s.n]).toEqual([2, 'a', 8, 'b', 2]);
+    expect(spreadOf([])).toBeUndefined();
   });
 
-  it('quantiles and box summary', () => {
-    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
-    const b = boxSummary([1, 2, 3, 4, 5, 6, 7, 8, 9, 100])!;
-    expect(b.median).toBe(5.5);
-    expect(b.outliers).toEqual([100]);
-    expect(b.whiskerHigh).toBe(9);
+  it('one scenario: the delta-method interval of a mean on the log scale, with n − 1 degrees of freedom', () => {
+    const xs = [9, 10, 11, 10, 10];
+    const mean = 10;
+    const sd = Math.sqrt(0.5);
+    const half = (tQuantile(0.975, 4) * sd) / Math.sqrt(5) / mean;
+    const iv = geometricMeanInterval([[{ samples: xs, power: 1 }]])!;
+    expect(iv.value).toBeCloseTo(10, 12);
+    expect(iv.low).toBeCloseTo(10 * Math.exp(-half), 12);
+    expect(iv.high).toBeCloseTo(10 * Math.exp(half), 12);
   });
 
-  it('bootstrap ratio of medians is seeded and covers the true ratio', () => {
-    const a = Array.from({ length: 50 }, (_, i) => 100 + (i % 10));
-    const b = a.map((v) => v * 2);
-    const r1 = bootstrapRatio(a, b, { seed: 7, iterations: 500 });
-    const r2 = bootstrapRatio(a, b, { seed: 7, iterations: 500 });
-    expect(r1).toEqual(r2);
-    expect(r1.value).toBeCloseTo(2, 10);
-    expect(r1.low).toBeLessThanOrEqual(2);
-    expect(r1.high).toBeGreaterThanOrEqual(2);
+  it('a ratio of two equal-variance samples: Welch–Satterthwaite gives 2(n − 1) degrees of freedom', () => {
+    const a = [9, 10, 11, 10, 10];
+    const b = a.map((x) => 2 * x);
+    const r = ratioInterval(a, b)!;
+    expect(r.value).toBeCloseTo(2, 12);
+    const v = 2 * (0.5 / (5 * 100));
+    const half = tQuantile(0.975, 8) * Math.sqrt(v);
+    expect(Math.log(r.high / r.value)).toBeCloseTo(half, 10);
+    expect(r.low).toBeGreaterThan(0);
   });
 
-  it('intervals from 95% CIs', () => {
-    const a = { value: 10, ciLow: 9, ciHigh: 11 };
-    const b = { value: 20, ciLow: 18, ciHigh: 22 };
-    const d = differenceInterval(a, b);
-    expect(d.value).toBe(10);
-    expect(d.low).toBeCloseTo(10 - Math.hypot(1, 2), 9);
-    const r = ratioInterval(a, b);
-    expect(r.value).toBe(2);
-    expect(r.low).toBeLessThan(2);
-    expect(r.high).toBeGreaterThan(2);
-    expect(zTestFromIntervals(a, b).p).toBeLessThan(0.001);
-    expect(zTestFromIntervals(a, a).p).toBeCloseTo(1, 6);
-    expect(intervalsOverlap(a, b)).toBe(false);
-    expect(intervalsOverlap(a, { ciLow: 10.5, ciHigh: 30 })).toBe(true);
+  it('averages ratios over scenarios, narrower than each; undefined without two processes', () => {
+    const one = ratioInterval([10, 11, 9], [20, 22, 18])!;
+    const two = geometricMeanInterval([
+      [
+        { samples: [20, 22, 18], power: 1 },
+        { samples: [10, 11, 9], power: -1 },
+      ],
+      [
+        { samples: [40, 44, 36], power: 1 },
+        { samples: [10, 11, 9], power: -1 },
+      ],
+    ])!;
+    expect(two.value).toBeCloseTo(Math.sqrt(8), 12);
+    expect(Math.log(two.high / two.low)).toBeLessThan(Math.log(one.high / one.low));
+    expect(geometricMeanInterval([[{ samples: [1], power: 1 }]])).toBeUndefined();
+    const exact = geometricMeanInterval([[{ samples: [3, 3, 3], power: 1 }]])!;
+    expect(exact.value).toBeCloseTo(3, 12);
+    expect([exact.low, exact.high]).toEqual([exact.value, exact.value]);
   });
 
-  it('log-log fit recovers a power law', () => {
-    const fit = fitPowerLaw([1, 10, 100, 1000].map((x) => ({ x, y: 3 * x ** 1.5 })))!;
-    expect(fit.exponent).toBeCloseTo(1.5, 10);
-    expect(fit.r2).toBeCloseTo(1, 10);
-    expect(fitPowerLaw([{ x: 1, y: 1 }])).toBeUndefined();
+  it('box summary: quartiles, whiskers within 1.5 IQR, the rest as outliers', () => {
+    const b = boxSummary([1, 2, 3, 4, 5, 6, 7, 8, 100])!;
+    expect([b.q1, b.median, b.q3]).toEqual([3, 5, 7]);
+    expect([b.whiskerLow, b.whiskerHigh, b.outliers]).toEqual([1, 8, [100]]);
   });
 
   it('Benjamini–Hochberg adjustment', () => {
@@ -114,5 +120,25 @@ describe('other statistics', () => {
     expect(adj[1]).toBeCloseTo(0.04, 12);
     expect(adj[2]).toBeCloseTo(0.04, 12);
     expect(adj[3]).toBeCloseTo(0.02, 12);
+  });
+});
+
+describe('formatting', () => {
+  it('chooses the unit from the magnitude, so a 0.41 ms value reads 410 µs', () => {
+    expect(displayUnit('ms', 0.41)).toEqual({ label: 'µs', divisor: 0.001 });
+    expect(displayUnit('ms', 0.0000004)).toEqual({ label: 'ns', divisor: 1e-6 });
+    expect(displayUnit('ns', 2_500_000)).toEqual({ label: 'ms', divisor: 1e6 });
+    expect(displayUnit('bytes', 3 * 2 ** 20)).toEqual({ label: 'MiB', divisor: 2 ** 20 });
+    expect(displayUnit('lines', 0.4)).toEqual({ label: 'lines', divisor: 1 });
+    expect(formatValue(0.41, 'ms')).toBe('410 µs');
+    expect(formatValue(1536, 'bytes')).toBe('1.5 KiB');
+  });
+
+  it('an interval is in the unit of its value, and never below zero for a quantity', () => {
+    expect(formatWithInterval(0.41, 0.4, 0.42, 'ms')).toBe('410 µs [400, 420]');
+    expect(formatWithInterval(10, -2, 22, 'ns')).toBe('10 ns [0, 22]');
+    expect(formatBounds(10, -2, 22, 'ns', false)).toBe('[-2, 22]');
+    expect(formatWithInterval(5, undefined, undefined, 'lines')).toBe('5 lines');
+    expect(formatRatioInterval(1.31, 1.2, 1.43)).toBe('1.31× [1.2, 1.43]');
   });
 });

@@ -1,93 +1,113 @@
 /**
- * The small statistics the report needs beyond src/stats, as pure
- * functions: interval arithmetic on 95% confidence intervals, box-plot
- * summaries. The normal distribution, Mann–Whitney U, the seeded bootstrap
- * of a ratio and the PRNG moved to src/stats and are re-exported here for
- * the report's modules.
+ * The statistics the report needs beyond src/stats: summaries over
+ * scenarios (a geometric mean with the range it summarizes and, for
+ * measured quantities, a 95% interval from the per-process values), and
+ * box-plot summaries. Pure functions.
  */
-import { quantile, quantileSorted } from '../stats/percentile.ts';
-import { fitPowerLaw as fitXY } from '../stats/fit.ts';
-import { Z95, twoSidedP } from '../stats/distributions.ts';
-import { seededUniform } from '../stats/rng.ts';
 import type { Interval } from '../stats/bootstrap.ts';
+import { tQuantile } from '../stats/distributions.ts';
+import { quantileSorted, sortedCopy } from '../stats/percentile.ts';
 
-export { quantile, quantileSorted } from '../stats/percentile.ts';
-export { Z95, normalCdf, twoSidedP } from '../stats/distributions.ts';
-export { type MannWhitneyResult, mannWhitneyU } from '../stats/mann-whitney.ts';
-export { type Interval, bootstrapRatio } from '../stats/bootstrap.ts';
+export type { Interval };
 
-/** @deprecated Not mulberry32 any more: the project's one seeded PRNG, src/stats/rng.ts; import `seededUniform` from there. */
-export const mulberry32 = seededUniform;
-
-export function median(values: readonly number[]): number {
-  return quantile(values, 0.5);
+/** One factor of a product of per-process means: the quantity itself (power 1) or a divisor (power −1). */
+export interface LogFactor {
+  samples: readonly number[];
+  power: 1 | -1;
 }
 
-/** Standard error implied by a symmetric-ish 95% interval. */
-export function seFromCi(ciLow: number, ciHigh: number): number {
-  return Math.max(0, ciHigh - ciLow) / (2 * Z95);
-}
-
-export interface EstimateLike {
+/** A value per scenario and what summarizes them: their geometric mean and where the extremes are. */
+export interface Spread {
+  /** Geometric mean of the values. */
   value: number;
-  ciLow: number;
-  ciHigh: number;
-}
-
-/** 95% interval of b - a from two independent estimates (normal approximation). */
-export function differenceInterval(a: EstimateLike, b: EstimateLike): Interval {
-  const se = Math.hypot(seFromCi(a.ciLow, a.ciHigh), seFromCi(b.ciLow, b.ciHigh));
-  const value = b.value - a.value;
-  return { value, low: value - Z95 * se, high: value + Z95 * se };
+  min: number;
+  minAt: string;
+  max: number;
+  maxAt: string;
+  /** Number of scenarios (or points) summarized. */
+  n: number;
 }
 
 /**
- * 95% interval of b / a from two independent positive estimates, by the
- * delta method on the log scale. NaN bounds when an estimate is not positive.
+ * The geometric mean of positive values with their range. Geometric,
+ * because the values are ratios or costs that differ by orders of magnitude
+ * between scenarios: an arithmetic mean would be the largest scenario's.
  */
-export function ratioInterval(a: EstimateLike, b: EstimateLike): Interval {
-  const value = b.value / a.value;
-  if (!(a.value > 0 && b.value > 0)) return { value, low: NaN, high: NaN };
-  const relA = seFromCi(a.ciLow, a.ciHigh) / a.value;
-  const relB = seFromCi(b.ciLow, b.ciHigh) / b.value;
-  const se = Math.hypot(relA, relB);
-  return { value, low: value * Math.exp(-Z95 * se), high: value * Math.exp(Z95 * se) };
+export function spreadOf(entries: readonly { at: string; value: number }[]): Spread | undefined {
+  const ok = entries.filter((e) => e.value > 0 && Number.isFinite(e.value));
+  if (ok.length === 0) return undefined;
+  let min = ok[0];
+  let max = ok[0];
+  let logSum = 0;
+  for (const e of ok) {
+    logSum += Math.log(e.value);
+    if (e.value < min.value) min = e;
+    if (e.value > max.value) max = e;
+  }
+  return { value: Math.exp(logSum / ok.length), min: min.value, minAt: min.at, max: max.value, maxAt: max.at, n: ok.length };
 }
 
-/** Two-sided p-value of "a and b differ", from their intervals (normal approximation). */
-export function zTestFromIntervals(a: EstimateLike, b: EstimateLike): { z: number; p: number } {
-  const se = Math.hypot(seFromCi(a.ciLow, a.ciHigh), seFromCi(b.ciLow, b.ciHigh));
-  if (se === 0) return a.value === b.value ? { z: 0, p: 1 } : { z: Infinity, p: 0 };
-  const z = (b.value - a.value) / se;
-  return { z, p: twoSidedP(z) };
+function logTerm(samples: readonly number[]): { log: number; v: number; df: number } | undefined {
+  const n = samples.length;
+  if (n < 2) return undefined;
+  let mean = 0;
+  for (const x of samples) mean += x;
+  mean /= n;
+  if (!(mean > 0)) return undefined;
+  let ss = 0;
+  for (const x of samples) ss += (x - mean) ** 2;
+  // Delta method: var(log mean) ≈ var(mean) / mean² = sd² / (n · mean²).
+  return { log: Math.log(mean), v: ss / (n - 1) / (n * mean * mean), df: n - 1 };
 }
 
-export function intervalsOverlap(a: { ciLow: number; ciHigh: number }, b: { ciLow: number; ciHigh: number }): boolean {
-  return a.ciLow <= b.ciHigh && b.ciLow <= a.ciHigh;
+/**
+ * The geometric mean over scenarios of a product of per-process means (one
+ * factor for a quantity; two, b and a with powers 1 and −1, for a ratio
+ * b / a), with a 95% interval. On the log scale each factor is an
+ * independent sample mean whose variance the delta method gives as
+ * sd² / (n · mean²); the average over k scenarios has the sum of those
+ * over k², and its degrees of freedom come from Welch–Satterthwaite, so a
+ * smoke run's three processes per pair give the wide t they should. The
+ * interval is positive by construction. Undefined when a factor has fewer
+ * than two processes or a mean that is not positive.
+ */
+export function geometricMeanInterval(scenarios: readonly (readonly LogFactor[])[]): Interval | undefined {
+  if (scenarios.length === 0) return undefined;
+  let logSum = 0;
+  let v = 0;
+  let dfDen = 0;
+  for (const factors of scenarios) {
+    for (const f of factors) {
+      const t = logTerm(f.samples);
+      if (!t) return undefined;
+      logSum += f.power * t.log;
+      v += t.v;
+      dfDen += (t.v * t.v) / t.df;
+    }
+  }
+  const k = scenarios.length;
+  const value = Math.exp(logSum / k);
+  if (v === 0) return { value, low: value, high: value };
+  const df = (v * v) / dfDen;
+  const half = (tQuantile(0.975, df) * Math.sqrt(v)) / k;
+  return { value, low: value * Math.exp(-half), high: value * Math.exp(half) };
 }
 
-export interface PowerFit {
-  exponent: number;
-  r2: number;
-  points: number;
+/** The ratio of the mean of `b` to the mean of `a`, with the interval of geometricMeanInterval for one scenario. */
+export function ratioInterval(a: readonly number[], b: readonly number[]): Interval | undefined {
+  return geometricMeanInterval([
+    [
+      { samples: b, power: 1 },
+      { samples: a, power: -1 },
+    ],
+  ]);
 }
 
-/** Least-squares fit of log(y) on log(x) over the positive points (src/stats's fit). */
-export function fitPowerLaw(points: readonly { x: number; y: number }[]): PowerFit | undefined {
-  const fit = fitXY(
-    points.map((p) => p.x),
-    points.map((p) => p.y),
-  );
-  return fit ? { exponent: fit.exponent, r2: fit.r2, points: fit.points } : undefined;
-}
-
-/** Tukey box-plot summary: quartiles, whiskers at the furthest data within 1.5 IQR, and outliers. */
+/** Tukey box-plot summary: quartiles, whiskers at the furthest values within 1.5 IQR, and the values beyond. */
 export interface BoxSummary {
-  min: number;
   q1: number;
   median: number;
   q3: number;
-  max: number;
   whiskerLow: number;
   whiskerHigh: number;
   outliers: number[];
@@ -95,23 +115,19 @@ export interface BoxSummary {
 }
 
 export function boxSummary(values: readonly number[]): BoxSummary | undefined {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+  const v = sortedCopy(values.filter(Number.isFinite));
   if (v.length === 0) return undefined;
   const q1 = quantileSorted(v, 0.25);
   const q3 = quantileSorted(v, 0.75);
   const iqr = q3 - q1;
-  const lowFence = q1 - 1.5 * iqr;
-  const highFence = q3 + 1.5 * iqr;
-  const inside = v.filter((x) => x >= lowFence && x <= highFence);
+  const inside = Array.from(v).filter((x) => x >= q1 - 1.5 * iqr && x <= q3 + 1.5 * iqr);
   return {
-    min: v[0],
     q1,
     median: quantileSorted(v, 0.5),
     q3,
-    max: v[v.length - 1],
     whiskerLow: inside.length ? inside[0] : q1,
     whiskerHigh: inside.length ? inside[inside.length - 1] : q3,
-    outliers: v.filter((x) => x < lowFence || x > highFence),
+    outliers: Array.from(v).filter((x) => x < q1 - 1.5 * iqr || x > q3 + 1.5 * iqr),
     n: v.length,
   };
 }

@@ -1,9 +1,13 @@
 /**
- * Titles and documentation folders of the structures, from the registry
- * (structures/index.ts). The registry imports every implementation; if one
- * fails to load, the report still renders with the fallback table below.
+ * Titles and format descriptions of the structures, from the registry
+ * (structures/index.ts) and each structure's README. The registry imports
+ * every implementation; if one fails to load, the report still renders
+ * with the fallback table below. The README text is read here so that the
+ * report can carry it: nothing in a published report points into a
+ * checkout.
  */
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,12 +16,11 @@ export interface StructureInfo {
   title: string;
   /** Folder relative to the repository root. */
   folder: string;
-  /** Absolute path of the folder's README.md (format and departures from the kernel). */
-  readme: string;
-  readmeExists: boolean;
+  /** The folder's README.md (format and departures from the kernel), if it exists. */
+  readme?: string;
 }
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 const FALLBACK: Record<string, { title: string; folder: string }> = {
   'flat-bitmap': { title: 'flat bitmap (lower bound)', folder: 'structures/flat-bitmap' },
@@ -48,15 +51,14 @@ export async function structureInfos(ids: readonly string[]): Promise<Map<string
   const reg = await loadRegistry();
   const out = new Map<string, StructureInfo | undefined>();
   for (const id of ids) {
-    const known = Object.prototype.hasOwnProperty.call(reg, id) ? reg[id] : FALLBACK[id];
+    const known = Object.hasOwn(reg, id) ? reg[id] : FALLBACK[id];
     if (!known) {
       out.set(id, undefined);
       continue;
     }
-    // A registry placeholder's title is just its id: prefer the fallback's description then.
-    const title = known.title === id && FALLBACK[id] ? FALLBACK[id].title : known.title;
-    const readme = path.join(REPO_ROOT, known.folder, 'README.md');
-    out.set(id, { id, title, folder: known.folder, readme, readmeExists: existsSync(readme) });
+    const file = path.join(REPO_ROOT, known.folder, 'README.md');
+    const readme = existsSync(file) ? await readFile(file, 'utf8') : undefined;
+    out.set(id, { id, title: known.title, folder: known.folder, ...(readme !== undefined ? { readme } : {}) });
   }
   return out;
 }
