@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { STRUCTURE_IDS } from '../src/tracker/tracker.ts';
-import { PROFILE_NAMES, type ProfileName, isProfileName } from './profiles.ts';
+import { PROFILES, PROFILE_NAMES, type ProfileName, isProfileName } from './profiles.ts';
 import { SCENARIO_IDS, isScenarioId } from './scenarios.ts';
 import { UsageError, joinNegativeValues } from '../src/cli/guard.ts';
 
@@ -28,6 +28,8 @@ options:
   --cross-check         re-measure preserve latency with benny (benchmark.js) too
   --sweeps              run the scaling sweeps (the default unless --scenarios is given)
   --skip-sweeps         leave out the scaling sweeps
+  --design-space        only the design-space sweep: every point of the tracker family (structures/family)
+                        and every named structure on the scenarios, exact and modeled, one timing process each
   --cpu <file.json>     the machine model's CPU (default: src/model/cpus/, see src/model/README.md)
   --aa                  A/A run: every timing job twice, interleaved; compares the two halves
   --fail-on-regression <pct>
@@ -49,6 +51,7 @@ export interface BenchOptions {
   readonly processes?: number;
   readonly cpuFile?: string;
   readonly aa: boolean;
+  readonly designSpace: boolean;
   readonly failOnRegression?: number;
   readonly jobs?: number;
   readonly resume?: string;
@@ -97,6 +100,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
         processes: { type: 'string' },
         cpu: { type: 'string' },
         aa: { type: 'boolean' },
+        'design-space': { type: 'boolean' },
         'fail-on-regression': { type: 'string' },
         jobs: { type: 'string' },
         resume: { type: 'string' },
@@ -109,10 +113,10 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   }
   const v = parsed.values;
   if (v.help) {
-    return { help: true, profile: 'default', structures: [], scenarios: [], seed: DEFAULT_SEED, crossCheck: false, sweeps: true, aa: false, report: false };
+    return { help: true, profile: 'default', structures: [], scenarios: [], seed: DEFAULT_SEED, crossCheck: false, sweeps: true, aa: false, designSpace: false, report: false };
   }
   if (v.resume !== undefined) {
-    const conflicting = ['profile', 'structures', 'scenarios', 'out', 'seed', 'cross-check', 'sweeps', 'skip-sweeps', 'processes', 'cpu', 'aa'].filter(
+    const conflicting = ['profile', 'structures', 'scenarios', 'out', 'seed', 'cross-check', 'sweeps', 'skip-sweeps', 'processes', 'cpu', 'aa', 'design-space'].filter(
       (k) => (v as Record<string, unknown>)[k] !== undefined,
     );
     if (conflicting.length) throw new UsageError(`--resume continues a run with its own options; drop --${conflicting.join(', --')}`);
@@ -122,13 +126,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (!isProfileName(profile)) throw new UsageError(`unknown profile "${profile}" (known: ${PROFILE_NAMES.join(', ')})`);
   if (v.sweeps && v['skip-sweeps']) throw new UsageError('--sweeps and --skip-sweeps contradict each other');
   if (v['fail-on-regression'] !== undefined && !v.aa) throw new UsageError('--fail-on-regression compares the halves of an A/A run: add --aa');
+  if (v['design-space'] && v.aa) throw new UsageError('--design-space and --aa are separate runs');
   // A run narrowed to some scenarios is about those scenarios: sweeps only when asked.
   const sweeps = v.sweeps ?? (!v['skip-sweeps'] && v.scenarios === undefined);
   return {
     help: false,
     profile,
     structures: list(v.structures, STRUCTURE_IDS, 'structures', (s) => (STRUCTURE_IDS as readonly string[]).includes(s)),
-    scenarios: list(v.scenarios, SCENARIO_IDS, 'scenarios', isScenarioId),
+    scenarios: v.scenarios === undefined ? [...(PROFILES[profile].scenarios ?? SCENARIO_IDS)] : list(v.scenarios, SCENARIO_IDS, 'scenarios', isScenarioId),
     out: v.out,
     seed: v.seed === undefined ? DEFAULT_SEED : integer(v.seed, '--seed', 0, 2 ** 32 - 1),
     crossCheck: v['cross-check'] ?? false,
@@ -136,6 +141,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     processes: v.processes === undefined ? undefined : integer(v.processes, '--processes', 1, 1000),
     cpuFile: v.cpu,
     aa: v.aa ?? false,
+    designSpace: v['design-space'] ?? false,
     failOnRegression: v['fail-on-regression'] === undefined ? undefined : percent(v['fail-on-regression'], '--fail-on-regression'),
     jobs: v.jobs === undefined ? undefined : integer(v.jobs, '--jobs', 1, 64),
     resume: v.resume,

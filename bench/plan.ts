@@ -12,7 +12,9 @@
  *           round 1;
  *   sweep   every sweep point once, in round 1;
  *   calibration  the model on each published kernel experiment, once, in
- *           round 1 (exact jobs of bench/calibrations.ts).
+ *           round 1 (exact jobs of bench/calibrations.ts);
+ *   design space  every chosen family point on every chosen scenario: its
+ *           exact job in round 1 and its timing processes in rounds 1..k.
  */
 import type { JobSpec } from '../src/results/job.ts';
 import type { ProfileName } from './profiles.ts';
@@ -33,6 +35,8 @@ export interface RunPlan {
   readonly aa: boolean;
   /** Run the model on the published kernel experiments (bench/calibrations.ts). */
   readonly calibrations?: boolean;
+  /** The design-space section: family points on scenarios (resolved ids). */
+  readonly designSpace?: { readonly points: readonly string[]; readonly scenarios: readonly string[]; readonly processes: number };
   /** The machine model's CPU file (--cpu), else the default CPU. */
   readonly cpuFile?: string;
 }
@@ -71,9 +75,10 @@ export function sweepPoints(profile: ProfileName): { folios: number; ramBytes: n
 export function planJobs(plan: RunPlan): JobSpec[] {
   const out: JobSpec[] = [];
   const common = { profile: plan.profile, seed: plan.seed };
-  for (let p = 1; p <= plan.processes; p++) {
+  const rounds = Math.max(plan.processes, plan.designSpace?.processes ?? 0);
+  for (let p = 1; p <= rounds; p++) {
     const round: JobSpec[] = [];
-    for (const structure of plan.structures) {
+    for (const structure of p <= plan.processes ? plan.structures : []) {
       for (const scenario of plan.scenarios) {
         for (const half of plan.aa ? [1, 2] : [undefined]) {
           round.push({
@@ -103,6 +108,15 @@ export function planJobs(plan: RunPlan): JobSpec[] {
             ...common,
             cpuFile: plan.cpuFile,
           });
+        }
+      }
+    }
+    const ds = plan.designSpace;
+    if (ds && p <= ds.processes) {
+      for (const structure of ds.points) {
+        for (const scenario of ds.scenarios) {
+          round.push({ kind: 'timing', id: timingJobId(structure, scenario, p), structure, scenario, process: p, ...common, crossCheck: false });
+          if (p === 1) round.push({ kind: 'exact', id: exactJobId(structure, scenario), structure, scenario, ...common, cpuFile: plan.cpuFile });
         }
       }
     }

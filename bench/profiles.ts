@@ -24,6 +24,29 @@ export interface SweepPlan {
   readonly ramFolios: number;
 }
 
+/**
+ * The design-space section: points of the tracker family (structures/family)
+ * on scenarios, each with its exact job (metadata, the model) and timing
+ * processes as a confirmation.
+ */
+export interface DesignSpacePlan {
+  /** Family point ids, or 'all' (the 32). */
+  readonly points: 'all' | readonly string[];
+  /** Scenario ids, or 'all'. */
+  readonly scenarios: 'all' | readonly string[];
+  readonly processes: number;
+}
+
+/** The small section of the default profile: bitmap leaves of 128 B and 4 KiB, both fanouts and both order encodings. */
+const SMALL_DESIGN_SPACE: DesignSpacePlan = {
+  points: ['l128-f64', 'l128-f512', 'l4096-f64', 'l4096-f512'].flatMap((lf) => [`fam-${lf}-key-bitmap`, `fam-${lf}-perorder-bitmap`]),
+  scenarios: ['dense-4k', 'sparse-4k-128m', 'random-4k', 'vm-2m'],
+  processes: 1,
+};
+
+/** `--design-space`, and the full profile's section: every point on every scenario. */
+export const FULL_DESIGN_SPACE: DesignSpacePlan = { points: 'all', scenarios: 'all', processes: 1 };
+
 export interface Profile {
   readonly name: ProfileName;
   /**
@@ -32,8 +55,12 @@ export interface Profile {
    * Each process measures briefly; more processes beat longer ones.
    */
   readonly processes: number;
+  /** The scenarios run when --scenarios is not given (default: all). */
+  readonly scenarios?: readonly string[];
   /** Run the machine model on the published kernel experiments (bench/calibrations.ts; ~20 s). */
   readonly calibrations: boolean;
+  /** The design-space section run with the profile (none in smoke). */
+  readonly designSpace?: DesignSpacePlan;
   /** Jobs run at once. */
   readonly jobs: number;
   /**
@@ -57,6 +84,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   smoke: {
     name: 'smoke',
     processes: 3,
+    // A quick look within 45 s: one scenario each of dense pages, mixed orders (test_kho's), churn (unpreserve) and sparse pages.
+    scenarios: ['dense-4k', 'mixed-test-kho', 'churn', 'sparse-4k-16m'],
     calibrations: false,
     jobs: 2,
     pilot: false,
@@ -72,20 +101,23 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     name: 'default',
     processes: 10,
     calibrations: true,
-    jobs: 1,
+    designSpace: SMALL_DESIGN_SPACE,
+    jobs: 2,
     pilot: true,
-    latency: { targetFolios: 1e5, minPasses: 1, maxPasses: 20, maxMs: 60, warmupBatches: 32 },
-    serialize: { samples: 10, minSamples: 3, maxMs: 20, warmupSamples: 1, warmupMs: 2 },
-    restore: { samples: 8, minSamples: 3, maxMs: 30, warmupSamples: 1, warmupMs: 2 },
+    latency: { targetFolios: 5e4, minPasses: 1, maxPasses: 10, maxMs: 30, warmupBatches: 16 },
+    serialize: { samples: 4, minSamples: 2, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
+    restore: { samples: 2, minSamples: 1, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
     sweepLatency: { targetFolios: 2e5, minPasses: 1, maxPasses: 20, maxMs: 200, warmupBatches: 32 },
     sweepRepeat: { samples: 10, minSamples: 3, maxMs: 80, warmupSamples: 1, warmupMs: 5 },
-    sweeps: { folios: [1e3, 1e4, 1e5], foliosRam: 64 * GiB, ram: [1 * GiB, 64 * GiB, 4 * TiB], ramFolios: 1e4 },
+    // Five points per axis: the fewest a growth exponent is fitted on (with its interval).
+    sweeps: { folios: [1e3, 3e3, 1e4, 3e4, 1e5], foliosRam: 64 * GiB, ram: [1 * GiB, 4 * GiB, 64 * GiB, 1 * TiB, 4 * TiB], ramFolios: 1e4 },
     crossCheck: { minSamples: 10, maxTimeS: 1 },
   },
   full: {
     name: 'full',
     processes: 10,
     calibrations: true,
+    designSpace: FULL_DESIGN_SPACE,
     jobs: 1,
     pilot: true,
     latency: { targetFolios: 5e5, minPasses: 1, maxPasses: 50, maxMs: 200, warmupBatches: 64 },

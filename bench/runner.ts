@@ -37,7 +37,8 @@ import { scenarioSeed } from './jobs/seeds.ts';
 import { type RunningJob, launchJob } from './jobs/launch.ts';
 import { type RunLock, lockRun } from './lock.ts';
 import { type RunPlan, jobWeight, planJobs } from './plan.ts';
-import { PROFILES, type ProfileName, isProfileName } from './profiles.ts';
+import { type DesignSpacePlan, FULL_DESIGN_SPACE, PROFILES, type ProfileName, isProfileName } from './profiles.ts';
+import { FAMILY_IDS } from '../structures/family/index.ts';
 import { createProgress } from './progress.ts';
 import { SCENARIOS, SCENARIO_IDS, type ScenarioId } from './scenarios.ts';
 import { summaryTables } from './table.ts';
@@ -108,22 +109,26 @@ function newSession(opts: BenchOptions, io: RunIo): Session {
   for (const s of skipped) io.err(`note: skipping ${s.structure}: ${s.reason}\n`);
   if (ok.length === 0) throw new UsageError(`none of the requested structures can be measured (${skipped.map((s) => s.structure).join(', ')})`);
   const profile = PROFILES[opts.profile];
+  const unfiltered = opts.sweeps && !opts.aa;
+  // --design-space is that section alone, with the named structures measured as its reference points.
+  const ds = opts.designSpace ? FULL_DESIGN_SPACE : unfiltered ? profile.designSpace : undefined;
   const plan: RunPlan = {
     profile: opts.profile,
     seed: opts.seed,
     structures: ok,
     scenarios: opts.scenarios,
-    processes: opts.processes ?? profile.processes,
-    sweeps: opts.sweeps,
+    processes: opts.processes ?? (opts.designSpace ? FULL_DESIGN_SPACE.processes : profile.processes),
+    sweeps: opts.sweeps && !opts.designSpace,
     crossCheck: opts.crossCheck,
     aa: opts.aa,
-    calibrations: profile.calibrations && opts.sweeps,
+    calibrations: profile.calibrations && unfiltered && !opts.designSpace,
+    designSpace: ds && resolveDesignSpace(ds, opts.scenarios),
     cpuFile,
   };
   const jobs = opts.jobs ?? profile.jobs;
   const specs = planJobs(plan);
   const context = machineContext(opts.profile, opts.seed);
-  const filtered = ok.length < STRUCTURE_IDS.length || plan.scenarios.length < SCENARIO_IDS.length;
+  const filtered = ok.length < STRUCTURE_IDS.length || plan.scenarios.length < (profile.scenarios ?? SCENARIO_IDS).length;
   const frame: RunFrame = {
     context: {
       ...context,
@@ -153,6 +158,7 @@ function newSession(opts: BenchOptions, io: RunIo): Session {
       processes: plan.processes,
       aa: plan.aa,
       calibrations: plan.calibrations,
+      ...(plan.designSpace ? { designSpace: { ...plan.designSpace, points: [...plan.designSpace.points], scenarios: [...plan.designSpace.scenarios] } } : {}),
       ...(cpuFile ? { cpuFile } : {}),
       jobs,
       totalJobs: specs.length,
@@ -186,6 +192,7 @@ function resumeSession(opts: BenchOptions): Session {
     crossCheck: stored.crossCheck,
     aa: stored.aa ?? false,
     calibrations: stored.calibrations ?? false,
+    designSpace: stored.designSpace,
     cpuFile: stored.cpuFile,
   };
   const jobs = opts.jobs ?? stored.jobs;
@@ -198,6 +205,15 @@ function resumeSession(opts: BenchOptions): Session {
     specs,
     jobs,
     priorSeconds: results.context.wallSeconds ?? 0,
+  };
+}
+
+/** A design-space section with its ids resolved: 'all' points are the family's 32, 'all' scenarios the run's. */
+function resolveDesignSpace(ds: DesignSpacePlan, scenarios: readonly string[]): NonNullable<RunPlan['designSpace']> {
+  return {
+    points: ds.points === 'all' ? [...FAMILY_IDS] : ds.points,
+    scenarios: ds.scenarios === 'all' ? scenarios : ds.scenarios.filter((s) => scenarios.includes(s)),
+    processes: ds.processes,
   };
 }
 

@@ -124,7 +124,7 @@ function slotCount(banks: readonly Bank[], order: number, fraction: number): num
 
 // ---------------------------------------------------------------------------
 
-const VM_RAM: PerProfile<number> = { smoke: 8 * GiB, default: 256 * GiB, full: 1 * TiB };
+const VM_RAM: PerProfile<number> = { smoke: 8 * GiB, default: 64 * GiB, full: 1 * TiB };
 const VM_FILL = 0.9;
 
 const vm2m: Scenario = {
@@ -159,7 +159,7 @@ const hugetlb1g: Scenario = {
 /** The machine of most scenarios: 64 GiB (16 GiB in smoke, to keep RAM-proportional restores short). */
 const STD_RAM: PerProfile<number> = { smoke: 16 * GiB, default: 64 * GiB, full: 64 * GiB };
 
-const DENSE_N: PerProfile<number> = { smoke: 8192, default: 2 ** 18, full: 2 ** 21 };
+const DENSE_N: PerProfile<number> = { smoke: 8192, default: 2 ** 16, full: 2 ** 21 };
 const DENSE_BASE = 1 * GiB;
 
 const dense4k: Scenario = {

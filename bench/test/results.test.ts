@@ -29,8 +29,9 @@ const restore = (ms: number[]) => ({
   walk: repeat(ms.map((m) => m / 2)),
   memblock: repeat(ms.map((m) => m / 4)),
   heads: repeat(ms.map((m) => m / 16)),
-  deferred: repeat(ms.map((m) => m / 16)),
-  deferredScale: 8,
+  deferredOne: repeat(ms.map((m) => m / 16)),
+  deferredSample: repeat(ms.map((m) => m / 16)),
+  deferredCounts: { one: 1000, sample: 1000, all: 1000 },
   deferredInit: true,
   folios: 1000,
 });

@@ -287,7 +287,8 @@ export class MemblockTable implements FolioSink {
 
   /** FolioSink: what KHO does in memblock for a restored folio (memblock_reserve, then memblock_reserved_mark_noinit). */
   add(phys: number, order: number): void {
-    const size = PAGE_SIZE * 2 ** order;
+    // 2^order as a shift for the orders folios have (`2 ** order` is a call to Math.pow).
+    const size = PAGE_SIZE * (order < 31 ? 1 << order : 2 ** order);
     this.reserve(phys, size);
     this.markNoinit(phys, size);
   }

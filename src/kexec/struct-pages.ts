@@ -257,6 +257,17 @@ const FLAGS_LO = (LAST_CPUPID_MASK * 2 ** LAST_CPUPID_PGSHIFT) | 0;
 /** The high u32 of flags with zone 0, node 0: last_cpupid's bits 32..50. */
 const FLAGS_HI = Math.floor((LAST_CPUPID_MASK * 2 ** LAST_CPUPID_PGSHIFT) / TWO32);
 const VMEMMAP_HI = VMEMMAP_BASE / TWO32;
+// Constants of the hot paths as literals: V8 does not fold `2 **` of module constants, it calls Math.pow.
+/** What one zone number adds to the high word of flags: 2^(ZONES_PGSHIFT - 32). */
+const ZONE_FLAGS_HI_STEP = 524288;
+/** Pfns per pageblock, less one: 2^PAGEBLOCK_ORDER - 1. */
+const PAGEBLOCK_PFN_MASK = 511;
+const INV_PAGEBLOCK_PAGES = 1 / 512;
+
+/** 2^order, without Math.pow for the orders folios have. */
+function pow2(order: number): number {
+  return order < 31 ? 1 << order : 2 ** order;
+}
 
 export class StructPages {
   readonly deferredInit: boolean;
@@ -304,7 +315,6 @@ export class StructPages {
   private runEarly = false;
   private runZid = 0;
   private runLoads = 0;
-  private readonly runIds = new Int32Array(MAX_RUN_LOADS);
   /** The lines of the run's loads (address and extent of the loads in each), in the order of first load. */
   private runLines = 0;
   private readonly linePa = new Float64Array(MAX_RUN_LOADS);
@@ -320,6 +330,9 @@ export class StructPages {
   private readonly planLinePa = new Float64Array(PLANS * MAX_RUN_LOADS);
   private readonly planLineBytes = new Int32Array(PLANS * MAX_RUN_LOADS);
   private planKey = -1;
+  /** The pfns the current plan holds for (planRun). */
+  private planLo = 0;
+  private planHi = 0;
   /** Words from one zone's zone_start_pfn to the next one's, when zones 0..2 lie in one host page (else 0). */
   private readonly zoneStrideW: number;
   private headStores = 0;
@@ -428,6 +441,8 @@ export class StructPages {
     for (let e = 0; e < L_ENTRIES; e++) this.loadLo[e] = words[this.loadW[e]];
     this.planBuilt.fill(0);
     this.planKey = -1;
+    this.planLo = 0;
+    this.planHi = 0;
     this.headStores = 0;
     this.structPagesInit = 0;
     this.structPagesEarly = 0;
@@ -489,7 +504,7 @@ export class StructPages {
    */
   initFolio(phys: number, order: number): void {
     const pfn = phys * INV_PAGE_SIZE;
-    const all = 2 ** order;
+    const all = pow2(order);
     const count = all < this.cap ? all : this.cap;
     this.structPagesSkipped += all - count;
     if (this.perWord) {
@@ -523,9 +538,9 @@ export class StructPages {
         const above = Math.floor(q * (STRUCT_PAGE_BYTES * INV_TWO32));
         const lruLo = (q * STRUCT_PAGE_BYTES - above * TWO32 + PAGE_LRU_NEXT) | 0;
         const lruHi = VMEMMAP_HI + above;
-        const flagsHi = this.runZid * 2 ** (ZONES_PGSHIFT - 32) + FLAGS_HI;
+        const flagsHi = this.runZid * ZONE_FLAGS_HI_STEP + FLAGS_HI;
         const truePa = VMEMMAP_BASE + q * STRUCT_PAGE_BYTES;
-        if ((q & (2 ** PAGEBLOCK_ORDER - 1)) === 0) {
+        if ((q & PAGEBLOCK_PFN_MASK) === 0) {
           // init_pageblock_migratetype after the first struct page, then the rest of the run.
           if (bulk !== null) this.reportSegment(bulk, truePa, 1);
           this.initRun(mem.words, w, 1, lruLo, lruHi, flagsHi);
@@ -551,42 +566,57 @@ export class StructPages {
    * What init_deferred_page decides for pfn q and the struct pages after
    * it, up to `max` of them: returns how many share every decision (none
    * of first_deferred_pfn, a zone's start or a zone's end falls inside
-   * them), and makes the plan of those decisions the run's (usePlan).
+   * them), the run's plan (usePlan) being that of q. The plan holds on
+   * [planLo, planHi), between two of those edges: a run inside the last
+   * one's interval costs two compares.
    */
   private planRun(q: number, max: number): number {
-    let run = max;
+    if (!(q >= this.planLo && q < this.planHi)) this.replan(q);
+    const room = this.planHi - q;
+    return room < max ? room : max;
+  }
+
+  /** The plan of pfn q, and the interval of pfns between edges that shares it. */
+  private replan(q: number): void {
+    let lo = 0;
+    let hi = Infinity;
+    const edge = (b: number) => {
+      if (b <= q) {
+        if (b > lo) lo = b;
+      } else if (b < hi) hi = b;
+    };
     let key: number;
     if ((this.online & 1) === 0) key = PLAN_OFFLINE;
-    else if (q < this.firstDeferred) {
-      key = PLAN_EARLY;
-      if (this.firstDeferred < q + run) run = this.firstDeferred - q;
-    } else {
-      const zs = this.zoneStart;
-      const ze = this.zoneEnd;
-      let zid = MAX_NR_ZONES;
-      let spans = 0;
-      for (let z = 0; z < MAX_NR_ZONES; z++) {
-        const s = zs[z];
-        const e = ze[z];
-        if (s > q && s < q + run) run = s - q;
-        if (e > q && e < q + run) run = e - q;
-        // The zone loop: zone_start_pfn <= pfn decides whether spanned_pages is loaded, pfn < end whether it stops.
-        if (zid === MAX_NR_ZONES && s <= q) {
-          spans |= 1 << z;
-          if (q < e) zid = z;
+    else {
+      edge(this.firstDeferred);
+      if (q < this.firstDeferred) key = PLAN_EARLY;
+      else {
+        const zs = this.zoneStart;
+        const ze = this.zoneEnd;
+        let zid = MAX_NR_ZONES;
+        let spans = 0;
+        for (let z = 0; z < MAX_NR_ZONES; z++) {
+          edge(zs[z]);
+          edge(ze[z]);
+          // The zone loop: zone_start_pfn <= pfn decides whether spanned_pages is loaded, pfn < end whether it stops.
+          if (zid === MAX_NR_ZONES && zs[z] <= q) {
+            spans |= 1 << z;
+            if (q < ze[z]) zid = z;
+          }
         }
+        key = PLAN_ZONES + zid * (1 << MAX_NR_ZONES) + spans;
       }
-      key = PLAN_ZONES + zid * (1 << MAX_NR_ZONES) + spans;
     }
+    this.planLo = lo;
+    this.planHi = hi;
     if (key !== this.planKey) this.usePlan(key);
-    return run;
   }
 
   /**
    * Makes plan `key` the run's: runEarly (early_page_initialised), runZid
    * (the zone __init_page_from_nid finds), the loads each struct page
-   * makes (runIds, their word indices runW, runLoads of them, the XOR of
-   * their values runXor, runPairs) and their lines (linePa, lineBytes,
+   * makes (their word indices runW, runLoads of them, the XOR of their
+   * values runXor, runPairs) and their lines (linePa, lineBytes,
    * runLines). A plan depends on the key alone (node online, early, the
    * zone found and which zones' spanned_pages were loaded), so each is
    * worked out once per boot.
@@ -602,7 +632,6 @@ export class StructPages {
     this.runPairs = this.planMeta[meta + 4];
     this.runLines = this.planMeta[meta + 5];
     for (let j = 0; j < MAX_RUN_LOADS; j++) {
-      this.runIds[j] = this.planIds[base + j];
       this.runW[j] = this.loadW[this.planIds[base + j]];
       this.linePa[j] = this.planLinePa[base + j];
       this.lineBytes[j] = this.planLineBytes[base + j];
@@ -837,7 +866,7 @@ export class StructPages {
   /** init_pageblock_migratetype(page, MIGRATE_MOVABLE, false): the pageblock's byte of the usemap. */
   private initPageblock(q: number): void {
     const mem = this.mem;
-    const pb = Math.floor(q * 2 ** -PAGEBLOCK_ORDER);
+    const pb = Math.floor(q * INV_PAGEBLOCK_PAGES);
     const ub = pb & this.usemapMask;
     const folded = this.folded;
     if (folded !== null) folded.usemapFold = this.umFoldBase + (pb - ub) * INV_PAGE_SIZE;

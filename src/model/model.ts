@@ -308,6 +308,17 @@ export class MachineModel {
     this.aluCycles += count * this.aluCost[k];
   }
 
+  /**
+   * Cycles of work the trace does not replay, priced in closed form by the
+   * caller (a stream the caller knows the cost of): added to the op's ALU
+   * side, not to any cache level. Used for memblock's linear region scan,
+   * which the replay finds by binary search (src/measure/restore.ts).
+   */
+  stall(cycles: number): void {
+    if (!(cycles >= 0) || !Number.isFinite(cycles)) throw new ModelError('stall: cycles must be a finite number >= 0');
+    if (this.inOp) this.aluCycles += cycles;
+  }
+
   beginOp(): void {
     if (this.inOp) throw new ModelError('beginOp: an op is already open');
     this.inOp = true;

@@ -12,11 +12,13 @@
  *                          of the most recent load (PhysMem.follow and
  *                          followAddress: a tree level's child pointer), so
  *                          it cannot start before that load completes
+ *   alu(kind, n)           instructions a bulk event stands for (optional)
  *
  * Every page an observed walk reads gets a host slot (a read of a page that
  * reads as zero backs it with zeros), so that each word index maps back to
  * its physical address; the contents read are the same.
  */
+import type { AluKind } from '../model/cpu.ts';
 import { type Bank, PAGE_SIZE, PhysMem, type RamImage, type UnbackedPolicy } from './phys-mem.ts';
 
 export const CACHE_LINE = 64;
@@ -28,6 +30,12 @@ export interface MemTracer {
   atomic(pa: number, bytes: number): void;
   /** The next access depends on the most recent load (a pointer was followed). */
   deref(): void;
+  /**
+   * ALU work a caller knows it does, or accesses a bulk event stands for
+   * (src/kexec reports a run of repeated loads of one hot line once, and
+   * charges the rest here): the machine model costs it, counters ignore it.
+   */
+  alu?(kind: AluKind, count: number): void;
 }
 
 /** Sends every event to each of several tracers, in order. */
@@ -44,6 +52,9 @@ export class TracerFanout implements MemTracer {
   }
   deref(): void {
     for (const t of this.tracers) t.deref();
+  }
+  alu(kind: AluKind, count: number): void {
+    for (const t of this.tracers) t.alu?.(kind, count);
   }
 }
 

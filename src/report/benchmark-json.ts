@@ -19,7 +19,7 @@
  * estimate).
  */
 import type { MetricValue, Results } from '../results/schema.ts';
-import { PAIR_METRICS, findPair, kindOf, modelCpuName, scenariosOf, structuresOf, unitOf } from './metrics.ts';
+import { PAIR_METRICS, designPointsOf, findPair, kindOf, modelCpuName, scenariosOf, structuresOf, unitOf } from './metrics.ts';
 
 export const BENCHMARKS_JSON = 'benchmarks.json';
 
@@ -129,7 +129,8 @@ export function googleBenchmarkJson(results: Results): GbDocument {
       }
     }
   };
-  for (const st of structuresOf(results)) {
+  // The family's points too: the section's figures are the run's like any other.
+  for (const st of [...structuresOf(results), ...designPointsOf(results)]) {
     for (const sc of scenariosOf(results)) {
       const p = findPair(results, st, sc);
       if (p) emit(st, sc, p.metrics);

@@ -28,21 +28,31 @@ const VIEWPORT = { width: 1280, height: 900 };
 
 let dir: string;
 let report: RunReport;
+/** A `--design-space` run: every family point, the named structures, one timing process per pair. */
+let designReport: RunReport;
 let browser: Browser;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kho-report-browser-'));
-  const write = async (name: string, results: unknown) => {
-    await mkdir(path.join(dir, 'reports', name), { recursive: true });
-    const file = path.join(dir, 'reports', name, 'results.json');
+  const write = async (name: string, results: unknown, root = 'reports') => {
+    await mkdir(path.join(dir, root, name), { recursive: true });
+    const file = path.join(dir, root, name, 'results.json');
     await writeFile(file, JSON.stringify(results));
     return file;
   };
   // Every structure and scenario, and a baseline, so that every section of the page is drawn.
   const baseline = await write('run-1', makeFixture({ seed: 1, date: '2026-01-01T00:00:00Z' }));
   const current = await write('run-2', makeFixture({ seed: 2, date: '2026-01-02T00:00:00Z', slowdown: { 'radix-rfc': 1.2 } }));
-  [report, browser] = await Promise.all([buildRunReport(current, { baseline }), chromium.launch({ executablePath: CHROMIUM, args: ARGS })]);
-}, 120_000);
+  // Outside reports/, so that the runs index above lists only the two runs.
+  const design = makeFixture({ seed: 3, designSpace: {}, processes: 1, sweeps: false });
+  design.plan!.sweeps = false;
+  const designFile = await write('run-ds', design, 'design');
+  [report, designReport, browser] = await Promise.all([
+    buildRunReport(current, { baseline }),
+    buildRunReport(designFile),
+    chromium.launch({ executablePath: CHROMIUM, args: ARGS }),
+  ]);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -217,6 +227,72 @@ function darkAdded(a: Uint8ClampedArray, b: Uint8ClampedArray): number {
   for (let i = 0; i < a.length; i += 4) if (b[i] - a[i] > 60 && b[i + 1] - a[i + 1] > 60 && b[i + 2] - a[i + 2] > 60) n++;
   return n;
 }
+
+describe('the design-space section in headless Chromium', () => {
+  it.skipIf(!existsSync(CHROMIUM))('renders at 1280 px without overflowing: conclusions first, a frontier chart per scenario and axis, titled with units, every table inside the page, every link inside the file', async () => {
+    const { page, log } = await open(designReport.html);
+    expect(log.errors).toEqual([]);
+    await page.evaluate(() => document.querySelectorAll('details').forEach((d) => (d.open = true)));
+    const ds = designReport.designSpace!;
+    const section = await page.evaluate(() => {
+      const next = document.getElementById('next')!;
+      const width = document.documentElement.clientWidth;
+      return {
+        first: next.querySelector('article.answer p.headline')?.textContent ?? '',
+        items: next.querySelectorAll('article.answer li').length,
+        figures: Array.from(next.querySelectorAll('figure')).map((f) => ({ x: (f as HTMLElement).dataset.xTitle ?? '', y: (f as HTMLElement).dataset.yTitle ?? '', right: f.getBoundingClientRect().right })),
+        tables: next.querySelectorAll('table').length,
+        overflow: Array.from(next.querySelectorAll('table, figure, img'))
+          .filter((t) => t.getBoundingClientRect().right > width + 0.5 || (t.tagName === 'TABLE' && t.scrollWidth > (t.parentElement?.clientWidth ?? width) + 0.5))
+          .map((t) => `${t.tagName} ${t.scrollWidth}px`),
+        scroll: document.documentElement.scrollWidth <= width,
+      };
+    });
+    expect(section.first).toBe(ds.conclusions[0]);
+    expect(section.items).toBe(ds.conclusions.length - 1);
+    expect(section.figures).toHaveLength(ds.scenarios.length * 2);
+    for (const f of section.figures) {
+      expect(f.x).toMatch(/^metadata_bytes_handover \((B|KiB|MiB|GiB)(, log scale)?\)$/);
+      expect(f.y).toMatch(/^(blackout_model_ms|preserve_model_ns) \((ns|µs|ms|s)(, log scale)?\)$/);
+    }
+    // Two charts a row, both inside the 1280 px page.
+    expect(Math.max(...section.figures.map((f) => f.right))).toBeLessThanOrEqual(VIEWPORT.width);
+    expect(section.tables).toBeGreaterThan(ds.scenarios.length);
+    expect(section.overflow).toEqual([]);
+    expect(section.scroll).toBe(true);
+    // Links stay in the file (the family's README is embedded) and resolve.
+    const links = await page.evaluate(() => Array.from(document.querySelectorAll('a[href]')).map((a) => a.getAttribute('href')!));
+    expect(links).toContain('#structure-family');
+    expect(links.filter((h) => !h.startsWith('#'))).toEqual([]);
+    expect(await page.evaluate((hrefs) => hrefs.filter((h) => !document.getElementById(decodeURIComponent(h.slice(1)))), links)).toEqual([]);
+    // Every chart of the page drawn, the section's among them.
+    const stats = await page.evaluate(imageStats);
+    expect(stats.length).toBe(designReport.charts);
+    for (const s of stats) {
+      expect(s.inkedFraction, s.id).toBeGreaterThan(0.02);
+      expect(s.y, `${s.id} y axis`).toMatch(UNIT);
+    }
+    await page.close();
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))('a frontier chart made interactive names each point, what it hands over and where it stands', async () => {
+    const { page, log } = await open(designReport.html);
+    await page.locator('#next button.make-live').first().click();
+    const tips = await page.evaluate(() => {
+      type Item = { dataset: unknown; dataIndex: number; parsed: { y: number } };
+      type Live = { data: { datasets: { label: string; data: unknown[] }[] }; options: { plugins: { tooltip: { callbacks: { label(i: Item): string } } } } };
+      const canvas = document.querySelector('#next figure canvas') as HTMLCanvasElement | null;
+      const Chart = (window as unknown as { Chart?: { getChart(c: HTMLCanvasElement): Live | undefined } }).Chart;
+      const chart = canvas && Chart?.getChart(canvas);
+      if (!chart) return [];
+      return chart.data.datasets.flatMap((ds) => ds.data.map((_, i) => chart.options.plugins.tooltip.callbacks.label({ dataset: ds, dataIndex: i, parsed: { y: 0 } })));
+    });
+    expect(tips.some((t) => /^radix: [\d.]+ [KM]?i?B handed over \(exact\), [\d.]+ (ns|µs|ms) blackout \(model, AMD EPYC 9654\); (on the frontier|dominated by )/.test(t))).toBe(true);
+    expect(tips.some((t) => /^fam-l\d+-f\d+-(key|perorder)-(bitmap|extent) \(\d+ [K]?i?B (bitmap|extent-list) leaves/.test(t))).toBe(true);
+    expect(log.errors).toEqual([]);
+    await page.close();
+  });
+});
 
 describe('drawn on the PNGs', () => {
   it('error bars on stacked bars, and the per-process dots of a box plot', async () => {

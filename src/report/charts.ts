@@ -18,6 +18,7 @@ import type { ChartConfiguration } from 'chart.js';
 import { ChartJSNodeCanvas } from 'chartjs-node-canvas';
 import type { MetricValue, Results } from '../results/schema.ts';
 import { type ModelCheck, describeWhere, fitRows } from './analysis.ts';
+import { type DesignSpace, METADATA, type PointKind, type ScenarioFrontier, describePoint, frontierLine } from './design-space.ts';
 import { chartPlugins } from './chart-plugins.ts';
 import { type DisplayUnit, displayUnit, formatIn, formatNumberInterval, formatRatio, formatRatioInterval, formatValue, formatWithInterval, sig } from './format.ts';
 import { findPair, isReference, measuredScenarios, metricOf, modelCpuName, samplesOf, structuresOf, unitOf } from './metrics.ts';
@@ -48,6 +49,8 @@ const COLORS: Record<string, string> = {
   ida: '#009e73',
   'radix-rfc': '#56b4e9',
   radix: '#0072b2',
+  'xarray-prealloc': '#a6761d',
+  'kho-array': '#7f3c8d',
 };
 const EXTRA = ['#f0e442', '#7f3c8d', '#11a579', '#3969ac', '#f2b701'];
 
@@ -473,7 +476,119 @@ export function modelCheckChart(checks: readonly ModelCheck[], id: string): Char
   };
 }
 
+/** Family points on and off the frontier, named structures by kind: each its own mark, the legend's. */
+const MARKS: Readonly<Record<'on' | 'off' | 'line', { color: string; fill: string; style: string; radius: number }>> = {
+  on: { color: '#3d3d3d', fill: '#3d3d3d', style: 'circle', radius: 4 },
+  off: { color: '#9aa0a6', fill: 'rgba(255,255,255,0)', style: 'circle', radius: 3.5 },
+  line: { color: '#3d3d3d', fill: '#3d3d3d', style: 'line', radius: 0 },
+};
+const NAMED_MARK: Readonly<Record<Exclude<PointKind, 'family'>, { style: string; radius: number; what: string }>> = {
+  built: { style: 'rectRot', radius: 6.5, what: 'built' },
+  proposal: { style: 'triangle', radius: 7.5, what: 'never built' },
+  reference: { style: 'rect', radius: 5.5, what: 'lower bound, not ranked' },
+};
+
+/** An axis over values that span a decade or more is logarithmic; a narrower one linear, fitted to the data, so that close points stay apart. */
+function scatterAxis(values: readonly number[], unit: string, name: string) {
+  const pos = values.filter((v) => v > 0 && Number.isFinite(v));
+  if (pos.length && Math.max(...pos) >= 10 * Math.min(...pos)) return logAxis(pos, unit, name);
+  return linearAxis(values, unit, name, { fit: true });
+}
+
+/** One scenario's frontier: metadata handed over (x) against a modeled time (y), every point placed, the frontier as a step line. */
+export function frontierChart(f: ScenarioFrontier, results: Results, all: readonly string[], id: string): ChartSpec | undefined {
+  if (f.points.length === 0) return undefined;
+  const unit = String(unitOf(f.axis.y, results));
+  const drawn = [...f.points, ...f.reference];
+  const x = scatterAxis(drawn.map((p) => p.x), 'bytes', METADATA);
+  const y = scatterAxis(drawn.map((p) => p.y), unit, f.axis.y);
+  const cpu = modelCpuName(results);
+  const at = (p: { x: number; y: number }) => ({ x: p.x / x.d.divisor, y: p.y / y.d.divisor });
+  const tipOf = (p: (typeof drawn)[number]) => {
+    const placed = f.points.find((q) => q.id === p.id);
+    const status = !placed
+      ? 'lower bound, not ranked'
+      : placed.onFrontier
+        ? `on the frontier${placed.tiedWith.length ? `, tied with ${placed.tiedWith.join(', ')}` : ''}`
+        : `dominated by ${placed.dominatedBy.join(', ')}`;
+    return `${describePoint(p.id)}: ${formatValue(p.x, 'bytes')} handed over (exact), ${formatValue(p.y, unit)} ${f.axis.label} (model, ${cpu}); ${status}`;
+  };
+  const datasets: unknown[] = [];
+  const scatter = (label: string, points: readonly (typeof drawn)[number][], mark: { color: string; fill: string; style: string; radius: number }, order: number) => {
+    if (points.length === 0) return;
+    datasets.push({
+      label,
+      data: points.map(at),
+      pointStyle: mark.style,
+      pointRadius: mark.radius,
+      pointHoverRadius: mark.radius + 2,
+      borderColor: mark.color,
+      backgroundColor: mark.fill,
+      borderWidth: 1.5,
+      order,
+      khoTips: points.map(tipOf),
+    });
+  };
+  // The staircase runs from the top of the chart down to the first corner and ends at its right edge: everything above and to the right of it is dominated.
+  const frontier = frontierLine(f.points);
+  const corners = frontier.map(at);
+  const edge = (axis: typeof x, values: readonly number[]) => ('min' in axis.scale ? axis.scale.max : axis.scale.suggestedMax) ?? Math.max(...values);
+  const line = corners.length
+    ? [{ x: corners[0].x, y: edge(y, corners.map((c) => c.y)) }, ...corners, { x: edge(x, corners.map((c) => c.x)), y: corners[corners.length - 1].y }]
+    : [];
+  datasets.push({
+    label: 'frontier (step line)',
+    data: line,
+    showLine: true,
+    stepped: 'after',
+    pointRadius: 0,
+    pointStyle: MARKS.line.style,
+    borderColor: MARKS.line.color,
+    backgroundColor: MARKS.line.fill,
+    borderWidth: 1.5,
+    order: 3,
+    khoTips: line.map((_, i) => (i === 0 || i === line.length - 1 ? 'frontier' : `frontier corner: ${describePoint(frontier[i - 1].id)}`)),
+  });
+  const family = f.points.filter((p) => p.kind === 'family');
+  scatter(`family point on the frontier (${family.filter((p) => p.onFrontier).length})`, family.filter((p) => p.onFrontier), MARKS.on, 1);
+  scatter(`family point off it (${family.filter((p) => !p.onFrontier).length})`, family.filter((p) => !p.onFrontier), MARKS.off, 2);
+  // The named structures in suite order, so that every chart's legend lists them alike.
+  for (const p of drawn.filter((q) => q.kind !== 'family').sort((a, b) => all.indexOf(a.id) - all.indexOf(b.id))) {
+    const mark = NAMED_MARK[p.kind as Exclude<PointKind, 'family'>];
+    const color = structureColor(p.id, all);
+    scatter(`${p.id} (${mark.what})`, [p], { color: '#222', fill: color, style: mark.style, radius: mark.radius }, 0);
+  }
+  const onIds = f.points.filter((p) => p.onFrontier).map((p) => p.id);
+  const caption = [
+    `On the frontier: ${onIds.length > 8 ? `${onIds.slice(0, 8).join(', ')} and ${onIds.length - 8} more` : onIds.join(', ')}.`,
+    f.excluded.length ? `Not drawn: ${f.excluded.map((e) => `${e.id} (${e.reason})`).join(', ')}.` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const title = `${f.scenario}: metadata against ${f.axis.label}`;
+  const config = {
+    type: 'scatter',
+    data: { datasets },
+    options: {
+      plugins: { legend: { ...LEGEND, position: 'bottom', labels: { ...LEGEND.labels, usePointStyle: true, boxWidth: 10, padding: 8 } }, title: titleOptions(title) },
+      scales: { x: x.scale, y: y.scale },
+    },
+  } as unknown as ChartConfiguration;
+  return {
+    id,
+    title,
+    alt: `Scatter plot on ${f.scenario}: metadata handed over (exact) on x against the modeled ${f.axis.label} (${f.axis.y}) on y, one mark per design: family points as circles (filled on the frontier, hollow off it), built designs as diamonds, the never-built ones as triangles, the lower bound as a square; the frontier as a step line.`,
+    caption,
+    width: WIDTH,
+    height: 460,
+    axes: { x: x.title, y: y.title },
+    config,
+  };
+}
+
 export interface ReportCharts {
+  /** The design-space section: per scenario, the frontier against blackout, then against preserve. */
+  designSpace: { scenario: string; charts: ChartSpec[] }[];
   perScenario: { scenario: string; charts: ChartSpec[] }[];
   metadata?: ChartSpec;
   modelCheck?: ChartSpec;
@@ -484,9 +599,17 @@ export interface ReportCharts {
 export const SWEEP_CHART_METRICS = ['restore_ms', 'preserve_ns_per_folio', 'serialize_ms', 'metadata_bytes_handover', 'restore_model_ms', 'preserve_model_ns'];
 
 /** Every chart of the report, in page order. */
-export function buildCharts(results: Results, checks: readonly ModelCheck[]): ReportCharts {
+export function buildCharts(results: Results, checks: readonly ModelCheck[], ds?: DesignSpace): ReportCharts {
   let n = 0;
   const nextId = () => `chart-${++n}`;
+  const all = structuresOf(results);
+  const designSpace = (ds?.scenarios ?? []).map((scenario) => ({
+    scenario,
+    charts: ds!.frontiers
+      .filter((f) => f.scenario === scenario)
+      .map((f) => frontierChart(f, results, all, nextId()))
+      .filter((c): c is ChartSpec => c !== undefined),
+  }));
   const perScenario = measuredScenarios(results).map((scenario) => ({
     scenario,
     charts: [
@@ -506,11 +629,17 @@ export function buildCharts(results: Results, checks: readonly ModelCheck[]): Re
     }
   const metadata = metadataChart(results, nextId());
   const modelCheck = modelCheckChart(checks, nextId());
-  return { perScenario, ...(metadata ? { metadata } : {}), ...(modelCheck ? { modelCheck } : {}), scaling };
+  return { designSpace, perScenario, ...(metadata ? { metadata } : {}), ...(modelCheck ? { modelCheck } : {}), scaling };
 }
 
 export function allCharts(c: ReportCharts): ChartSpec[] {
-  return [...c.perScenario.flatMap((s) => s.charts), ...(c.metadata ? [c.metadata] : []), ...(c.modelCheck ? [c.modelCheck] : []), ...c.scaling];
+  return [
+    ...c.designSpace.flatMap((s) => s.charts),
+    ...c.perScenario.flatMap((s) => s.charts),
+    ...(c.metadata ? [c.metadata] : []),
+    ...(c.modelCheck ? [c.modelCheck] : []),
+    ...c.scaling,
+  ];
 }
 
 /** Device pixel ratio of the PNGs: sharp on high-density screens, files still small. */

@@ -6,7 +6,8 @@
 import type { Results } from '../results/schema.ts';
 import { type Answer, type Decision, type HeadToHead, describeDecision, describeSpreadRatio } from './analysis.ts';
 import { type Comparison, describeChange, hostLine } from './compare.ts';
-import { formatDate, formatP, formatPercent, formatRatioInterval } from './format.ts';
+import { DESIGN_SPACE_COMMAND, type DesignSpace, FRONTIER_AXES, METADATA, NO_DESIGN_SPACE } from './design-space.ts';
+import { formatDate, formatP, formatPercent, formatRatioInterval, formatValue } from './format.ts';
 import { csvLine, escapeMarkdown as md } from './html.ts';
 import { ASPECTS, measuredScenarios, modelCpuName, unitOf } from './metrics.ts';
 
@@ -109,7 +110,47 @@ export interface MarkdownInput {
   answers: readonly Answer[];
   headToHead: readonly HeadToHead[];
   decisions: readonly Decision[];
+  /** The design-space section; absent: the run has none, and the summary says so. */
+  designSpace?: DesignSpace;
   comparison?: { data: Comparison; baselineName: string };
+}
+
+/** What should come next: the conclusions, the frontier points per scenario (their ids carry their parameters), the caveats. */
+function designSpaceMarkdown(ds: DesignSpace | undefined, results: Results): string[] {
+  const out = ['', '## What should come next', ''];
+  if (!ds) return [...out, `${md(NO_DESIGN_SPACE.before)}\`${DESIGN_SPACE_COMMAND}\`${md(NO_DESIGN_SPACE.after)}`];
+  const [headline, ...rest] = ds.conclusions;
+  if (headline) out.push(`**${md(headline)}**`, '');
+  for (const c of rest) out.push(`- ${md(c)}`);
+  if (ds.scenarios.length) {
+    out.push(
+      '',
+      `Frontier points per scenario, lowest metadata first, with \`${METADATA}\` (exact) and the modeled time; ties within ${formatPercent(ds.threshold)} are joined by "=". ` +
+        'A family id is its parameters: fam-l<leaf bytes>-f<table fanout>-<key: one order-bit key | perorder: a tree per order>-<bitmap | extent leaves>.',
+      '',
+    );
+    const rows = ds.scenarios.flatMap((sc) =>
+      FRONTIER_AXES.map((axis) => {
+        const f = ds.frontiers.find((x) => x.scenario === sc && x.axis.id === axis.id)!;
+        const unit = String(unitOf(axis.y, results));
+        const on = f.points.filter((p) => p.onFrontier);
+        // A tie group is listed once, at its first member.
+        const listed = new Set<string>();
+        const cells = on.flatMap((p) => {
+          if (listed.has(p.id)) return [];
+          // Named structures first in a group: they are what a reader knows.
+          const group = [p, ...on.filter((q) => p.tiedWith.includes(q.id))].sort((a, b) => Number(a.kind === 'family') - Number(b.kind === 'family') || a.x - b.x);
+          for (const q of group) listed.add(q.id);
+          return [`${group.map((q) => q.id).join(' = ')} (${formatValue(p.x, 'bytes')}, ${formatValue(p.y, unit)})`];
+        });
+        return [sc, `metadata against ${axis.label} (${axis.y})`, cells.join('; ')];
+      }),
+    );
+    out.push(mdTable(['scenario', 'frontier', 'points on it'], rows));
+  }
+  out.push('', '**Caveats**', '');
+  for (const c of ds.caveats) out.push(`- **${md(c.title)}.** ${md(c.text)}`);
+  return out;
 }
 
 export function summaryMarkdown(input: MarkdownInput): string {
@@ -169,6 +210,7 @@ export function summaryMarkdown(input: MarkdownInput): string {
       ]),
     ),
   );
+  out.push(...designSpaceMarkdown(input.designSpace, results));
   if (input.comparison) {
     const { data } = input.comparison;
     const notable = data.rows.filter((r) => r.verdict === 'regression' || r.verdict === 'improvement').sort((a, b) => b.change.value - a.change.value);

@@ -23,8 +23,17 @@ import {
   type SweepPoint,
 } from '../results/schema.ts';
 import { fitPowerLaw, normalDeviate, processInterval, processSpread, seededUniform, spreadWarning, tQuantile, tukeyOutliers, type Uniform } from '../stats/index.ts';
+import { familyParams } from './design-space.ts';
 
 export const FIXTURE_STRUCTURES = ['flat-bitmap', 'xarray-6.16', 'xarray-6.18', 'xarray-6.19', 'ida', 'radix-rfc', 'radix'] as const;
+
+/** The two designs offered on the list and never built in a kernel: in the fixture only with a design space (see FixtureOptions). */
+export const FIXTURE_PROPOSALS = ['xarray-prealloc', 'kho-array'] as const;
+
+/** The family's 32 ids (structures/family), spelled here so that the fixture needs none of the trackers' code. */
+export const FIXTURE_FAMILY: readonly string[] = [64, 128, 512, 4096].flatMap((l) =>
+  [64, 512].flatMap((f) => ['key', 'perorder'].flatMap((e) => ['bitmap', 'extent'].map((k) => `fam-l${l}-f${f}-${e}-${k}`))),
+);
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -111,6 +120,14 @@ interface Format {
   /** JavaScript's own cost per preserve and per restored folio (ns), which the model does not see. */
   jsPreserve: number;
   jsWalk: number;
+  /** Objects carved from whole pages and handed over as pages (the family): the bytes are the pages'. */
+  packed?: boolean;
+  /** Leaves are run lists (family extents): the walk reads the runs only, until a list outgrows its leaf. */
+  extent?: boolean;
+  /** A preserve at a random position moves half a block of runs (kho-array). */
+  shifts?: boolean;
+  /** Serialization writes into pages held since preserve (xarray-prealloc): no page is taken at kexec. */
+  preallocated?: boolean;
 }
 
 const FORMATS: Readonly<Record<string, Format>> = {
@@ -121,7 +138,47 @@ const FORMATS: Readonly<Record<string, Format>> = {
   ida: { leafBits: 1024, leafBytes: 128, fanout: 64, nodeBytes: 576, levels: 3, perOrder: true, serializes: false, leafLines: 2, nodeLines: 9, hotNs: 14, jsPreserve: 50, jsWalk: 16 },
   'radix-rfc': { leafBits: 32768, leafBytes: 4096, fanout: 512, nodeBytes: 4096, levels: 5, perOrder: true, serializes: false, leafLines: 64, nodeLines: 64, hotNs: 12, jsPreserve: 38, jsWalk: 11 },
   radix: { leafBits: 32768, leafBytes: 4096, fanout: 512, nodeBytes: 4096, levels: 5, perOrder: false, serializes: false, leafLines: 64, nodeLines: 64, hotNs: 19, jsPreserve: 44, jsWalk: 11 },
+  'xarray-prealloc': { leafBits: 32768, leafBytes: 4096, fanout: 64, nodeBytes: 576, levels: 2, perOrder: true, serializes: true, leafLines: 64, nodeLines: 0, hotNs: 15, jsPreserve: 57, jsWalk: 13, preallocated: true },
+  // Runs of 8 bytes in page-sized blocks (shapeOfRuns): leaf and node fields describe one block.
+  'kho-array': { leafBits: 0, leafBytes: PAGE, fanout: 255, nodeBytes: PAGE, levels: 1, perOrder: false, serializes: false, leafLines: 0, nodeLines: 1, hotNs: 21, jsPreserve: 70, jsWalk: 9, shifts: true },
 };
+
+/**
+ * A family point's format from its id (structures/family/README.md): leaves of L bytes (8L bits), tables
+ * of F entries (8F bytes), as many tables as cover the key (53 bits) or, per order, a u64 address; each
+ * level a dependent load the preserve waits on. fam-l4096-f512-key-bitmap comes out as radix, field for
+ * field, as the family's README says it is.
+ */
+function familyFormat(id: string, order: number): Format | undefined {
+  const params = familyParams(id);
+  if (!params) return undefined;
+  const { leafBytes, fanout } = params;
+  const perOrder = params.encoding === 'perorder';
+  const extent = params.leafKind === 'extent';
+  const lb = Math.log2(8 * leafBytes);
+  const tb = Math.log2(fanout);
+  const levels = Math.ceil(((perOrder ? 52 - order : 53) - lb) / tb);
+  return {
+    leafBits: 8 * leafBytes,
+    leafBytes,
+    fanout,
+    nodeBytes: 8 * fanout,
+    levels,
+    perOrder,
+    serializes: false,
+    leafLines: leafBytes / 64,
+    nodeLines: fanout / 8,
+    hotNs: 19 + (levels - 5) * 1.5 + (extent ? 6 : 0),
+    jsPreserve: 44 + (levels - 5) * 2 + (extent ? 10 : 0),
+    jsWalk: 11,
+    packed: true,
+    extent,
+  };
+}
+
+function formatOf(st: string, order: number): Format {
+  return familyFormat(st, order) ?? FORMATS[st] ?? FORMATS.radix;
+}
 
 /** Model constants of the EPYC 9654 file: DRAM latency, ns per streamed line at 40 GB/s, LLC size. */
 const DRAM_NS = 115;
@@ -147,9 +204,36 @@ interface Shape {
   newPagesPerFolio: number;
 }
 
+/** Runs a set of folios makes: one per stretch of adjacent folios. */
+function runsOf(sc: ScenarioShape): number {
+  const folioBytes = PAGE * 2 ** sc.order;
+  if (sc.layout === 'regular') return sc.gap <= folioBytes ? sc.orders : sc.folios;
+  // Random: a folio starts a run unless the one below it is preserved too.
+  return Math.max(sc.orders, sc.folios * (1 - (sc.folios * folioBytes) / sc.ramBytes));
+}
+
+/** kho-array: 8-byte runs in page blocks, half full after ascending inserts (splits 256 + 256), three quarters at random; an index block per 128 children. */
+function shapeOfRuns(sc: ScenarioShape): Shape {
+  const runs = runsOf(sc);
+  const leaves = Math.ceil(runs / (sc.layout === 'regular' ? 256 : 384));
+  const nodes = leaves > 1 ? Math.ceil(leaves / 128) : 0;
+  const pages = leaves + nodes;
+  return {
+    leaves,
+    nodes,
+    chunks: 0,
+    bytes: pages * PAGE,
+    pages,
+    restorePages: pages,
+    walkLines: ((runs * 8) / 64 + pages) / sc.folios,
+    newPagesPerFolio: pages / sc.folios,
+  };
+}
+
 function shapeOf(st: string, sc: ScenarioShape): Shape {
-  const f = FORMATS[st] ?? FORMATS.radix;
+  const f = formatOf(st, sc.order);
   const F = sc.folios;
+  if (f.shifts) return shapeOfRuns(sc);
   if (st === 'flat-bitmap') {
     // One bit per folio per order over all of RAM: orders 0..18 add up to about two bits per page.
     const bytes = Math.ceil(sc.ramBytes / PAGE / 8 / PAGE) * PAGE * 2;
@@ -166,12 +250,18 @@ function shapeOf(st: string, sc: ScenarioShape): Shape {
     for (let k = 1; k <= f.levels; k++) nodes += cells(sc, perTree, cover * f.fanout ** k);
   }
   leaves = Math.round(leaves);
-  nodes = Math.round(nodes) + (st === 'radix-rfc' ? 1 : 0);
+  // RFC v1 and the family's per-order points keep an order table above the trees.
+  nodes = Math.round(nodes) + (st === 'radix-rfc' || (f.packed && f.perOrder) ? 1 : 0);
   const chunks = f.serializes ? Math.max(trees, Math.ceil(leaves / 255)) : 0;
-  const objectBytes = leaves * f.leafBytes + nodes * f.nodeBytes + (st === 'ida' ? PAGE : 0);
+  const objectBytes = f.packed
+    ? (Math.ceil((leaves * f.leafBytes) / PAGE) + Math.ceil((nodes * f.nodeBytes) / PAGE)) * PAGE
+    : leaves * f.leafBytes + nodes * f.nodeBytes + (st === 'ida' ? PAGE : 0);
   const bytes = objectBytes + chunks * PAGE;
   const pages = Math.ceil(objectBytes / PAGE) + chunks;
-  const walkLines = (leaves * f.leafLines + nodes * f.nodeLines + chunks * 64) / F;
+  // An extent leaf is read up to the end of its runs, unless they outgrew it and it became a bitmap.
+  const runsPerLeaf = runsOf(sc) / trees / Math.max(1, leaves / trees);
+  const leafLines = f.extent && runsPerLeaf * 8 <= f.leafBytes ? Math.max(1, Math.ceil((runsPerLeaf * 8) / 64)) : f.leafLines;
+  const walkLines = (leaves * leafLines + nodes * f.nodeLines + chunks * 64) / F;
   const pagedLeaves = f.leafBytes >= PAGE ? leaves : leaves * (f.leafBytes / PAGE);
   return {
     leaves,
@@ -181,7 +271,8 @@ function shapeOf(st: string, sc: ScenarioShape): Shape {
     pages,
     restorePages: f.serializes ? Math.ceil((leaves * f.leafBytes) / PAGE) + chunks : pages,
     walkLines,
-    newPagesPerFolio: (pagedLeaves + (f.nodeBytes >= PAGE ? nodes : (nodes * f.nodeBytes) / PAGE)) / F,
+    // xarray-prealloc takes its chunk pages in preserve, as the bitmaps they will list appear.
+    newPagesPerFolio: (pagedLeaves + (f.nodeBytes >= PAGE ? nodes : (nodes * f.nodeBytes) / PAGE) + (f.preallocated ? chunks : 0)) / F,
   };
 }
 
@@ -199,7 +290,7 @@ function modelFigures(ops: number, ns: number, dram: number, chain: number, atom
 }
 
 function costsOf(st: string, sc: ScenarioShape): Costs {
-  const f = FORMATS[st] ?? FORMATS.radix;
+  const f = formatOf(st, sc.order);
   const s = shapeOf(st, sc);
   const F = sc.folios;
   const lost = st === 'radix-rfc' ? Math.round(F * sc.aboveOrder9) : 0;
@@ -207,19 +298,24 @@ function costsOf(st: string, sc: ScenarioShape): Costs {
   // Preserve: a new page is zeroed (64 lines streamed after one miss); a tree bigger than the LLC misses on its path.
   const coldPath = s.bytes > LLC_BYTES ? Math.min(f.levels + 1, 2) : 0.05;
   const dramPerPreserve = s.newPagesPerFolio * 64 + coldPath;
-  const preserveModel = f.hotNs + s.newPagesPerFolio * (DRAM_NS + 64 * LINE_NS) + coldPath * DRAM_NS * 0.6;
+  // Inserting a run in the middle of a block moves half of it (32 lines), at random positions only.
+  const shiftNs = f.shifts && sc.layout === 'random' ? 32 * LINE_NS : 0;
+  const preserveModel = f.hotNs + shiftNs + s.newPagesPerFolio * (DRAM_NS + 64 * LINE_NS) + coldPath * DRAM_NS * 0.6;
   const linesPerPreserve = (st === 'flat-bitmap' ? 1 : f.levels + 2) + s.newPagesPerFolio * 64;
   const pagesPerPreserve = st === 'flat-bitmap' ? 1 : f.levels + 1 + (f.serializes ? 1 : 0);
   // Restore: the walk streams the lines it reads, and waits on one miss per page it enters.
   const walkModel = restored > 0 ? s.walkLines * LINE_NS + (s.restorePages / Math.max(1, restored)) * DRAM_NS + 1.5 : 0;
   const regions = sc.layout === 'regular' && sc.gap <= PAGE * 2 ** sc.order ? 1 : Math.round(restored * (sc.order >= 9 ? 0.3 : 0.9));
-  // Several orders: each order's folios go in among the ones before, moving the tail; radix walks orders downwards.
-  const moved = sc.orders > 1 ? Math.round(restored * regions * (st === 'radix' || st === 'radix-rfc' ? 0.06 : 0.045)) : 0;
+  // Several orders: each order's folios go in among the ones before, moving the tail; the page-table trees (radix, RFC v1, the family) walk orders downwards.
+  const walksOrdersDown = st === 'radix' || st === 'radix-rfc' || f.packed === true;
+  const moved = sc.orders > 1 ? Math.round(restored * regions * (walksOrdersDown ? 0.06 : 0.045)) : 0;
   const memblockModel = 9 + (moved / Math.max(1, restored)) * 0.05;
   // With deferred struct page init every struct page of the folio (64 bytes each) is written first, streamed.
   const structPageModel = DRAM_NS / 24 + 1 + 2 ** sc.order * LINE_NS;
   const restoreModel = walkModel + memblockModel + structPageModel;
-  const serializeModelMs = f.serializes ? (s.leaves * 11 + s.chunks * (DRAM_NS + 64 * LINE_NS) + 2000) / 1e6 : 0.00003;
+  // A preallocated chunk is rewritten in place; a fresh one is taken and zeroed first.
+  const chunkNs = f.preallocated ? 64 * LINE_NS : DRAM_NS + 64 * LINE_NS;
+  const serializeModelMs = f.serializes ? (s.leaves * 11 + s.chunks * chunkNs + 2000) / 1e6 : 0.00003;
   const dramPerRestored = restored > 0 ? s.walkLines + 1 + 0.05 : 0;
 
   const walkJs = restored > 0 ? f.jsWalk + 5.5 * s.walkLines + (40 * s.restorePages) / restored : 0;
@@ -258,6 +354,8 @@ function costsOf(st: string, sc: ScenarioShape): Costs {
     restore_metadata_pages: s.restorePages,
     memblock_regions: regions,
     memblock_moved: moved,
+    // The kernel's linear scan visits every region before the insert point: quadratic in disjoint regions.
+    memblock_scanned: Math.round((regions * (regions + 1)) / 2),
     lost_folios: lost,
     folios: F,
     preserved_bytes: F * PAGE * 2 ** sc.order,
@@ -307,6 +405,12 @@ export interface FixtureOptions {
   hostDrift?: number;
   /** Multiplies every calibration time (a slower host than another fixture's). */
   hostSpeed?: number;
+  /**
+   * A design-space section (plan.designSpace): family points on scenarios, with `processes` timing
+   * processes each (default: every point, every scenario of the fixture, 1 process). The named
+   * structures then default to FIXTURE_STRUCTURES and FIXTURE_PROPOSALS, as a run measures them.
+   */
+  designSpace?: { points?: readonly string[]; scenarios?: readonly string[]; processes?: number };
 }
 
 interface Draw {
@@ -324,6 +428,8 @@ function measuredValue(mean: number, d: Draw, cv = d.cv, outlier = false): Metri
 }
 
 function fromProcesses(perProcess: number[]): MetricValue {
+  // One process has no interval and no spread, as the runner writes it (src/results/assemble.ts).
+  if (perProcess.length < 2) return { value: perProcess[0], processes: perProcess.length, perProcess };
   const est = processInterval(perProcess);
   return {
     value: est.value,
@@ -531,7 +637,8 @@ export function makeFixture(options: FixtureOptions = {}): Results {
   const profile = options.profile ?? 'default';
   const processes = options.processes ?? (profile === 'smoke' ? 3 : 10);
   const d: Draw = { rnd, cv: options.cv ?? 0.04, processes };
-  const structures = options.structures ?? FIXTURE_STRUCTURES;
+  const ds = options.designSpace;
+  const structures = options.structures ?? (ds ? [...FIXTURE_STRUCTURES, ...FIXTURE_PROPOSALS] : FIXTURE_STRUCTURES);
   const scenarioIds = options.scenarios ?? FIXTURE_SCENARIOS;
   const scenarios = scenarioIds.map((id) => {
     const known = DEFAULT_SCENARIOS.find((s) => s.id === id) ?? scenario(id, `scenario ${id}`, 16 * GiB, 10000, 0, 'random', 0);
@@ -540,17 +647,32 @@ export function makeFixture(options: FixtureOptions = {}): Results {
   });
   const pairs: PairResult[] = [];
   for (const sc of scenarios) for (const st of structures) pairs.push(pairOf(st, sc, d, options.slowdown?.[st] ?? 1));
+  const designSpace = ds && {
+    points: [...(ds.points ?? FIXTURE_FAMILY)],
+    scenarios: (ds.scenarios ?? scenarioIds).filter((id) => scenarioIds.includes(id)),
+    processes: ds.processes ?? 1,
+  };
+  if (designSpace) {
+    // Its own stream, so that adding points changes no named structure's numbers.
+    const dd: Draw = { rnd: seededUniform((options.seed ?? 1) + 7919), cv: d.cv, processes: designSpace.processes };
+    for (const sc of scenarios.filter((s) => designSpace.scenarios.includes(s.id))) {
+      for (const st of designSpace.points) pairs.push(pairOf(st, sc, dd, options.slowdown?.[st] ?? 1));
+    }
+  }
+  const familyPairs = designSpace ? designSpace.points.length * designSpace.scenarios.length : 0;
   const { sweeps, fits } = options.sweeps === false ? { sweeps: [], fits: [] } : sweepsOf(structures, profile, d, options.slowdown ?? {});
 
   // Every timing process ran the calibration loop at its start and end.
-  const nProc = pairs.length * processes;
+  const nProc = (pairs.length - familyPairs) * processes + familyPairs * (designSpace?.processes ?? 0);
   const speed = options.hostSpeed ?? 1;
   const calib = (i: number) => 17e6 * speed * (1 + (i >= nProc / 2 ? (options.hostDrift ?? 0) : 0)) * Math.exp(0.03 * normalDeviate(rnd));
   const startNs = Array.from({ length: nProc }, (_, i) => calib(i));
   const endNs = Array.from({ length: nProc }, (_, i) => calib(i));
   const warning = hostSlowdown(startNs.map((s, i) => ({ startNs: s, endNs: endNs[i] }))).message;
-  const allStructures = structures.length === FIXTURE_STRUCTURES.length && scenarioIds.length === FIXTURE_SCENARIOS.length;
-  const jobs = pairs.length * processes + sweeps.length;
+  const suite = FIXTURE_STRUCTURES.length + (ds ? FIXTURE_PROPOSALS.length : 0);
+  const allStructures = structures.length === suite && scenarioIds.length === FIXTURE_SCENARIOS.length;
+  // A timing job per process, and an exact job per pair for the design space as the runner plans them.
+  const jobs = (pairs.length - familyPairs) * processes + familyPairs * ((designSpace?.processes ?? 0) + 1) + sweeps.length;
 
   return {
     schemaVersion: RESULTS_SCHEMA_VERSION,
@@ -588,6 +710,7 @@ export function makeFixture(options: FixtureOptions = {}): Results {
       crossCheck: true,
       processes,
       aa: false,
+      ...(designSpace ? { designSpace } : {}),
       jobs: profile === 'smoke' ? 2 : 1,
       totalJobs: jobs,
       doneJobs: jobs,

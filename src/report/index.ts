@@ -4,8 +4,8 @@
  * writeRunReport(<dir>/results.json) writes, beside the results file:
  *   report.html       the self-contained report (charts as inline PNG, the
  *                     structures' READMEs rendered in)
- *   summary.md        the answers, head to head, decision table (and the
- *                     baseline comparison) as Markdown
+ *   summary.md        the answers, head to head, decision table, what should
+ *                     come next (and the baseline comparison) as Markdown
  *   decisions.csv     the decision table, one row per scenario × aspect (not
  *                     summary.csv: the runner writes that one, per metric)
  *   benchmarks.json   the run in Google Benchmark's JSON format
@@ -21,11 +21,12 @@ import { hostSlowdown } from '../measure/calibration.ts';
 import type { Results } from '../results/schema.ts';
 import { type Answer, type Decision, DEFAULT_THRESHOLD, aaCheck, answers, decisionTable, fitRows, headToHead, modelVsMeasured } from './analysis.ts';
 import { BENCHMARKS_JSON, googleBenchmarkJson } from './benchmark-json.ts';
+import { type DesignSpace, designSpace } from './design-space.ts';
 import { allCharts, buildCharts, renderAll } from './charts.ts';
 import { type Comparison, type ComparisonOptions, compareRuns } from './compare.ts';
 import { COMPARISON_CSV, DECISIONS_CSV, SUMMARY_MARKDOWN, comparisonCsv, decisionsCsv, summaryMarkdown } from './exports.ts';
 import { ReportInputError, loadResults } from './load.ts';
-import { KNOWN_STRUCTURES, structuresOf } from './metrics.ts';
+import { KNOWN_STRUCTURES, designPointsOf, structuresOf } from './metrics.ts';
 import { renderPage } from './page.ts';
 import { REPORT_FILE, writeIndex } from './runs-index.ts';
 import { structureInfos } from './structures-info.ts';
@@ -61,6 +62,7 @@ export interface RunReport {
   results: Results;
   decisions: Decision[];
   answers: Answer[];
+  designSpace?: DesignSpace;
   comparison?: Comparison;
   charts: number;
 }
@@ -117,16 +119,17 @@ export async function buildRunReport(resultsFile: string, options: RunReportOpti
   const h2h = headToHead(results);
   const checks = modelVsMeasured(results, { threshold });
   const fits = fitRows(results);
+  const ds = designSpace(results, { threshold });
   const aa = aaCheck(results, { threshold });
   const calib = results.context.calibration;
   const host = calib && calib.startNs.length > 0 && calib.startNs.length === calib.endNs.length ? hostSlowdown(calib.startNs.map((s, i) => ({ startNs: s, endNs: calib.endNs[i] }))) : undefined;
   const comparison = baseline ? compareRuns(results, baseline, options.comparison) : undefined;
   const baselineName = options.baseline ? runLabel(options.baseline) : '';
-  const charts = buildCharts(results, checks);
+  const charts = buildCharts(results, checks, ds);
   const specs = allCharts(charts);
   const pngs = await renderAll(specs);
   const knownStructures = [...KNOWN_STRUCTURES];
-  const structures = await structureInfos([...new Set([...knownStructures, ...structuresOf(results)])]);
+  const structures = await structureInfos([...new Set([...knownStructures, ...structuresOf(results), ...designPointsOf(results)])]);
 
   const files = {
     html: path.join(dir, REPORT_FILE),
@@ -144,6 +147,7 @@ export async function buildRunReport(resultsFile: string, options: RunReportOpti
     headToHead: h2h,
     modelChecks: checks,
     fits,
+    ...(ds ? { designSpace: ds } : {}),
     ...(aa ? { aa } : {}),
     ...(host ? { host } : {}),
     ...(comparison && baseline ? { comparison: { data: comparison, baselineName, baseline } } : {}),
@@ -159,7 +163,15 @@ export async function buildRunReport(resultsFile: string, options: RunReportOpti
   await writeFile(files.html, page);
   await writeFile(
     files.markdown,
-    summaryMarkdown({ results, threshold, answers: qa, headToHead: h2h, decisions, ...(comparison ? { comparison: { data: comparison, baselineName } } : {}) }),
+    summaryMarkdown({
+      results,
+      threshold,
+      answers: qa,
+      headToHead: h2h,
+      decisions,
+      ...(ds ? { designSpace: ds } : {}),
+      ...(comparison ? { comparison: { data: comparison, baselineName } } : {}),
+    }),
   );
   await writeFile(files.csv, decisionsCsv(decisions, threshold));
   await writeBenchmarkJson(resultsFile, results);
@@ -168,7 +180,7 @@ export async function buildRunReport(resultsFile: string, options: RunReportOpti
   const parent = path.dirname(dir);
   const root = options.reportsRoot ?? (path.basename(parent) === 'reports' ? parent : undefined);
   const index = root ? await writeIndex(root, generatedAt) : undefined;
-  return { ...files, ...(index ? { index } : {}), results, decisions, answers: qa, ...(comparison ? { comparison } : {}), charts: specs.length };
+  return { ...files, ...(index ? { index } : {}), results, decisions, answers: qa, ...(ds ? { designSpace: ds } : {}), ...(comparison ? { comparison } : {}), charts: specs.length };
 }
 
 /**

@@ -66,9 +66,23 @@ function orderBy(known: readonly string[], ids: Iterable<string>): string[] {
   return set.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }
 
-/** Every structure that appears in the run, in suite order (unknown ids last, sorted). */
+/**
+ * A point of the design-space family (structures/family, ids `fam-…`). Its pairs belong to the
+ * design-space section (design-space.ts): in the tables of the named structures 32 more columns
+ * would bury the designs the list discussed.
+ */
+export function isDesignPoint(structure: string): boolean {
+  return structure.startsWith('fam-');
+}
+
+/** Every named structure that appears in the run, in suite order (unknown ids last, sorted); the family's points are not among them. */
 export function structuresOf(results: Results): string[] {
-  return orderBy(KNOWN_STRUCTURES, [...results.pairs.map((p) => p.structure), ...results.sweeps.map((s) => s.structure)]);
+  return orderBy(KNOWN_STRUCTURES, [...results.pairs.map((p) => p.structure), ...results.sweeps.map((s) => s.structure)].filter((s) => !isDesignPoint(s)));
+}
+
+/** The family points with pairs in the run, sorted by id. */
+export function designPointsOf(results: Results): string[] {
+  return [...new Set(results.pairs.map((p) => p.structure).filter(isDesignPoint))].sort();
 }
 
 /** Every scenario of the run (declared or measured), in suite order. */

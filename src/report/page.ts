@@ -19,6 +19,20 @@ import {
   describeWhere,
 } from './analysis.ts';
 import { CHART_PLUGINS_SOURCE } from './chart-plugins.ts';
+import {
+  BASELINE,
+  DESIGN_SPACE_COMMAND,
+  type DesignSpace,
+  FRONTIER_AXES,
+  type FrontierAxis,
+  METADATA,
+  NO_DESIGN_SPACE,
+  type ScenarioFrontier,
+  type Versus,
+  familyParams,
+  isDesignSpaceOnly,
+  pointKind,
+} from './design-space.ts';
 import { type ChartSpec, type ReportCharts, allCharts, structureColor } from './charts.ts';
 import { type ChangeRow, type Comparison, describeChange, hostLine } from './compare.ts';
 import {
@@ -62,6 +76,8 @@ export interface PageInput {
   headToHead: HeadToHead[];
   modelChecks: ModelCheck[];
   fits: FitRow[];
+  /** The design-space section's analysis; absent when the run has none. */
+  designSpace?: DesignSpace;
   aa?: AaSummary;
   /** The run's own calibration loops. */
   host?: HostSlowdown;
@@ -143,6 +159,8 @@ dl.ctx dt { color:var(--muted); } dl.ctx dd { margin:0; overflow-wrap:anywhere; 
 .md { border-left:3px solid var(--line); padding:0 0 0 14px; margin:6px 0 14px; font-size:14px; }
 .md pre { background:var(--soft); padding:8px; overflow-x:auto; font-size:12.5px; }
 .md h4 { font-size:16px; margin:10px 0 4px; } .md h5 { font-size:14.5px; margin:10px 0 4px; } .md h6 { font-size:13.5px; margin:8px 0 4px; }
+section#next article.answer ul { font-size:13.5px; }
+section#next .better { color:var(--good); } section#next .worse { color:var(--bad); }
 footer { color:var(--muted); font-size:13px; border-top:1px solid var(--line); margin-top:40px; padding-top:10px; }
 @media print { nav.toc { position:static; } .grid { grid-template-columns:1fr 1fr; } figcaption button { display:none; } }
 `;
@@ -159,6 +177,9 @@ function swatch(structure: string, all: readonly string[]): SafeHtml {
 function scenarioAnchor(results: Results, scenario: string): string {
   return `scenario-${scenariosOf(results).indexOf(scenario) + 1}`;
 }
+
+/** Where the family's README is embedded. */
+const FAMILY_ANCHOR = 'structure-family';
 
 function structureAnchor(input: PageInput, structure: string): string {
   return `structure-${[...new Set([...input.knownStructures, ...structuresOf(input.results)])].indexOf(structure) + 1}`;
@@ -289,6 +310,132 @@ function decisionSection(input: PageInput): SafeHtml {
   )}</tr></thead>
 <tbody>${rows}</tbody></table></div>
 <p class="facts">Lowest alone: ${tally.length ? join(tally, ' · ') : 'none'} (of ${decisions.length} cells; ${decisions.filter((d) => d.verdict === 'tie').length} ties within ${t}; the measurement contradicts ${contradictions}).</p>
+</section>`;
+}
+
+// ---------------------------------------------------------------------------
+// What should come next: the design space
+
+const KIND_WORDS = { family: 'family point', built: 'built', proposal: 'never built', reference: 'lower bound' } as const;
+
+/** A ratio to radix, coloured when it is beyond the threshold either way. */
+function ratioSpan(ratio: number, t: number, difference?: { value: number; unit: string }): SafeHtml {
+  const cls = ratio > 1 + t ? 'worse' : ratio * (1 + t) < 1 ? 'better' : '';
+  const diff = difference ? ` (${difference.value < 0 ? '−' : '+'}${formatValue(Math.abs(difference.value), difference.unit)})` : '';
+  return html`<span class="${cls}">${formatRatio(ratio)}${diff}</span>`;
+}
+
+/** Where a point stands on one frontier, in words. */
+function frontierStatus(f: ScenarioFrontier | undefined, id: string): string {
+  if (!f) return '—';
+  const p = f.points.find((q) => q.id === id);
+  const names = (ids: readonly string[]) => (ids.length <= 3 ? ids.join(', ') : `${ids.slice(0, 2).join(', ')} and ${ids.length - 2} more`);
+  if (p) return p.onFrontier ? `on${p.tiedWith.length ? `, tied with ${names(p.tiedWith)}` : ''}` : `dominated by ${names(p.dominatedBy)}`;
+  if (f.reference.some((q) => q.id === id)) return 'lower bound, not ranked';
+  const e = f.excluded.find((q) => q.id === id);
+  return e ? `left out: ${e.reason}` : '—';
+}
+
+/** A few tied points by name; a large tie group by its size, the names in the tooltip (the group's rows are beside it). */
+function tiedCell(ids: readonly string[]): SafeHtml {
+  if (ids.length <= 3) return html`<td>${ids.join(', ')}</td>`;
+  return html`<td title="${ids.join(', ')}">${ids.length} points${ids.some((id) => pointKind(id) !== 'family') ? html`, among them ${ids.filter((id) => pointKind(id) !== 'family').join(', ')}` : ''}</td>`;
+}
+
+function pointCell(id: string, all: readonly string[]): SafeHtml {
+  return html`<td>${pointKind(id) === 'family' ? '' : swatch(id, all)}<code>${id}</code></td>`;
+}
+
+function paramCells(input: PageInput, id: string): SafeHtml {
+  const p = familyParams(id);
+  if (p) return html`<td class="num">${p.leafBytes} B</td><td class="num">${p.fanout}</td><td>${p.encoding === 'key' ? 'order-bit key' : 'per order'}</td><td>${p.leafKind}</td>`;
+  return html`<td colspan="4">${KIND_WORDS[pointKind(id)]}: ${input.structures.get(id)?.title ?? id}</td>`;
+}
+
+function frontierTable(input: PageInput, ds: DesignSpace, axis: FrontierAxis): SafeHtml {
+  const { results } = input;
+  const all = structuresOf(results);
+  const yUnit = String(unitOf(axis.y, results));
+  const rows = ds.scenarios.flatMap((sc) => {
+    const f = ds.frontiers.find((x) => x.scenario === sc && x.axis.id === axis.id)!;
+    const on = f.points.filter((p) => p.onFrontier);
+    const base = f.points.find((p) => p.id === BASELINE);
+    return on.map(
+      (p, i) => html`<tr>${i === 0 ? html`<th rowspan="${on.length}">${sc}</th>` : ''}${pointCell(p.id, all)}${paramCells(input, p.id)}
+<td class="num">${formatValue(p.x, 'bytes')}</td><td class="num">${formatValue(p.y, yUnit)}</td>
+<td class="num">${base ? html`${ratioSpan(p.x / base.x, ds.threshold)} · ${ratioSpan(p.y / base.y, ds.threshold)}` : '—'}</td>${tiedCell(p.tiedWith)}</tr>`,
+    );
+  });
+  return html`<div class="table-wrap"><table class="fixed"><thead><tr><th style="width:9%">scenario</th><th style="width:19%">point</th><th style="width:6%">leaf</th><th style="width:6%">fanout</th><th style="width:8%">order encoding</th><th style="width:7%">leaf kind</th><th><code>${METADATA}</code></th><th><code>${axis.y}</code></th><th>against ${BASELINE}<span class="sub">metadata · ${axis.label}</span></th><th style="width:16%">tied with</th></tr></thead>
+<tbody>${rows}</tbody></table></div>`;
+}
+
+function versusTable(ds: DesignSpace): SafeHtml {
+  const compared = [...(ds.bestVsBaseline ? [ds.bestVsBaseline] : []), ...ds.proposals.filter((p) => p.id !== ds.best?.id).flatMap((p) => (p.versus ? [p.versus] : []))];
+  if (compared.length === 0) return html``;
+  const figures = ['metadata', 'blackout', 'preserve'];
+  const cell = (r: Versus | undefined) =>
+    r ? html`<td class="num">${ratioSpan(r.ratio, ds.threshold, { value: r.difference, unit: r.unit })}<span class="sub">${formatValue(r.value, r.unit)} against ${formatValue(r.baseline, r.unit)}</span></td>` : html`<td class="num">—</td>`;
+  return html`<h3>Against the merged radix tree</h3>
+<p class="lead">Ratio to ${BASELINE} and the difference, per scenario (below 1, and green: less than radix beyond ${formatPercent(ds.threshold)}; red: more).</p>
+<div class="table-wrap"><table class="fixed"><thead><tr><th style="width:22%">point</th><th style="width:12%">scenario</th>${figures.map((f) => html`<th>${f}</th>`)}</tr></thead><tbody>${compared.flatMap((v) =>
+    ds.scenarios
+      .filter((sc) => v.rows.some((r) => r.scenario === sc))
+      .map((sc, i, scs) => html`<tr>${i === 0 ? html`<th rowspan="${scs.length}"><code>${v.id}</code>${v.id === ds.best?.id ? html`<span class="sub">the best point</span>` : ''}</th>` : ''}<td>${sc}</td>${figures.map((f) => cell(v.rows.find((r) => r.scenario === sc && r.label === f)))}</tr>`),
+  )}</tbody></table></div>`;
+}
+
+function everyPoint(input: PageInput, ds: DesignSpace): SafeHtml {
+  const { results } = input;
+  const all = structuresOf(results);
+  const measured = (p: PairResult | undefined, name: string) => {
+    const m = p?.metrics[name];
+    return m ? html`<td class="num">${formatValue(m.value, String(unitOf(name, results)))}<span class="sub">n ${m.processes ?? '?'}</span></td>` : html`<td class="num">—</td>`;
+  };
+  const exact = (p: PairResult | undefined, name: string) => {
+    const m = p?.metrics[name];
+    return html`<td class="num">${m ? formatValue(m.value, String(unitOf(name, results))) : '—'}</td>`;
+  };
+  return html`${ds.scenarios.map((sc) => {
+    const ids = [...ds.named, ...ds.points].filter((id) => findPair(results, id, sc));
+    const fs = FRONTIER_AXES.map((a) => ds.frontiers.find((f) => f.scenario === sc && f.axis.id === a.id));
+    return html`<details><summary>Every point on ${sc} (${ids.length})</summary><div class="table-wrap"><table class="fixed"><thead><tr><th style="width:19%">point</th><th><code>${METADATA}</code></th>${FRONTIER_AXES.map(
+      (a) => html`<th><code>${a.y}</code></th>`,
+    )}<th><code>blackout_ms</code><span class="sub">measured</span></th><th><code>preserve_ns_per_folio</code><span class="sub">measured</span></th>${FRONTIER_AXES.map((a) => html`<th style="width:15%">${a.label} frontier</th>`)}</tr></thead><tbody>${ids.map((id) => {
+      const p = findPair(results, id, sc);
+      return html`<tr>${pointCell(id, all)}${exact(p, METADATA)}${FRONTIER_AXES.map((a) => exact(p, a.y))}${measured(p, 'blackout_ms')}${measured(p, 'preserve_ns_per_folio')}${fs.map((f) => html`<td>${frontierStatus(f, id)}</td>`)}</tr>`;
+    })}</tbody></table></div></details>`;
+  })}`;
+}
+
+function designSpaceSection(input: PageInput): SafeHtml {
+  const ds = input.designSpace;
+  if (!ds) {
+    return html`<section id="next">
+<h2>What should come next</h2>
+<p class="missing">${NO_DESIGN_SPACE.before}<code>${DESIGN_SPACE_COMMAND}</code>${NO_DESIGN_SPACE.after}</p>
+</section>`;
+  }
+  const cpu = modelCpuName(input.results);
+  const t = formatPercent(ds.threshold);
+  const [headline, ...rest] = ds.conclusions;
+  const charts = input.charts.designSpace.flatMap((s) => s.charts);
+  return html`<section id="next">
+<h2>What should come next</h2>
+<p class="lead">${ds.points.length} of the tracker family's points (${
+    input.structures.get(ds.points[0] ?? '')?.readme ? html`<a href="#${FAMILY_ANCHOR}">structures/family</a>` : 'structures/family'
+  }, whose 32 points combine leaves of 64 B to 4 KiB, tables of 64 or 512 entries, one order-bit key or a tree per order, and bitmap or extent-list leaves), the named structures and the two designs offered on the list but never built, on ${ds.scenarios.length} scenario(s). Each scenario has two frontiers of the metadata handed over (<code>${METADATA}</code>, exact) against a time modeled on ${cpu}: the blackout (<code>blackout_model_ms</code>) and the preserve (<code>preserve_model_ns</code>). Lower is better on both. A point is on the frontier unless a frontier point is within ${t} of it or below on both axes and below it by more than ${t} on one; points within ${t} of each other on both axes tie: neither is better. The best point is the one on the most frontiers, then the closest to each scenario's lowest figures. flat-bitmap is drawn as the lower bound and never ranked; a format that loses folios is left out where it does.</p>
+<article class="answer">
+<h3>Conclusions</h3>
+${headline ? html`<p class="headline">${headline}</p>` : ''}
+${rest.length ? html`<ul>${rest.map((c) => html`<li>${c}</li>`)}</ul>` : ''}
+</article>
+${charts.length ? html`<h3>The frontiers, scenario by scenario</h3><div class="grid">${charts.map((c) => figure(c, input))}</div>` : ''}
+${FRONTIER_AXES.map((a) => html`<h3>Frontier points: metadata against ${a.label}</h3>${frontierTable(input, ds, a)}`)}
+${versusTable(ds)}
+<h3>Caveats</h3>
+<ul>${ds.caveats.map((c) => html`<li><strong>${c.title}.</strong> ${c.text}</li>`)}</ul>
+${everyPoint(input, ds)}
 </section>`;
 }
 
@@ -498,6 +645,20 @@ function structuresSection(input: PageInput): SafeHtml {
       )}</div>${base ? html`<p class="facts">Published at <a href="${`${base}README.md`}">${`${base}README.md`}</a>.</p>` : ''}</details>`,
     ];
   });
+  // The family's points, one row and one README for all of them.
+  const points = input.designSpace?.points ?? [];
+  const family = points.length ? input.structures.get(points[0]) : undefined;
+  const familyRow = points.length
+    ? html`<tr><td><code>fam-…</code> (${points.length} points)</td><td>the tracker family: one stateless tracker, four parameters (<a href="#next">What should come next</a>)</td><td>${
+        family?.readme ? html`<a href="#${FAMILY_ANCHOR}">${family.folder}/README.md</a>` : html`<span class="missing">no README</span>`
+      }</td><td>${input.results.pairs.filter((p) => points.includes(p.structure)).length} pairs</td></tr>`
+    : '';
+  const familyBase = family && input.linksBase ? `${input.linksBase.replace(/\/+$/, '')}/${family.folder}/` : undefined;
+  const familyDoc = family?.readme
+    ? html`<details id="${FAMILY_ANCHOR}"><summary>the tracker family (fam-…): format and departures from the kernel</summary><div class="md">${raw(
+        renderMarkdown(family.readme, { topHeading: 4, ...(familyBase ? { linksBase: familyBase } : {}) }),
+      )}</div>${familyBase ? html`<p class="facts">Published at <a href="${`${familyBase}README.md`}">${`${familyBase}README.md`}</a>.</p>` : ''}</details>`
+    : '';
   return html`<section id="structures">
 <h2>Structures</h2>
 <div class="table-wrap"><table class="fixed"><thead><tr><th>id</th><th>what it is</th><th>format</th><th>in this run</th></tr></thead><tbody>
@@ -507,8 +668,10 @@ ${listed.map((id) => {
   const pairs = input.results.pairs.filter((p) => p.structure === id).length;
   return html`<tr><td>${swatch(id, all)}<code>${id}</code></td><td>${info?.title ?? '—'}</td><td>${doc}</td><td>${pairs ? `${pairs} scenario(s)` : html`<span class="missing">not measured</span>`}</td></tr>`;
 })}
+${familyRow}
 </tbody></table></div>
 ${docs}
+${familyDoc}
 </section>`;
 }
 
@@ -568,7 +731,9 @@ function numbersSection(input: PageInput): SafeHtml {
   };
   return html`<section id="numbers">
 <h2>All numbers</h2>
-<p class="lead">Every metric of every pair, under its <code>summary.csv</code> name. Measured: mean, then the 95% interval, the processes and their spread (cv). "n/a": the structure cannot have it, with the reason.</p>
+<p class="lead">Every metric of every pair, under its <code>summary.csv</code> name. Measured: mean, then the 95% interval, the processes and their spread (cv). "n/a": the structure cannot have it, with the reason.${
+    input.designSpace ? html` The family's points are in <a href="#next">What should come next</a> (every figure of theirs is in <code>${input.resultsName}</code>).` : ''
+  }</p>
 <details><summary>Metric definitions (${PAIR_METRICS.length})</summary><div class="table-wrap"><table class="fixed"><thead><tr><th style="width:30%">metric</th><th style="width:10%">kind</th><th style="width:10%">unit</th><th>what</th></tr></thead><tbody>${PAIR_METRICS.map(
     (m) => html`<tr><td><code>${m.name}</code></td><td>${m.kind}</td><td>${m.unit}</td><td>${m.description}</td></tr>`,
   )}</tbody></table></div></details>
@@ -616,6 +781,11 @@ function banners(input: PageInput): SafeHtml {
   const missingStructures = input.knownStructures.filter((s) => !structures.includes(s) && !skipped.some((k) => k.structure === s));
   const missingScenarios = KNOWN_SCENARIOS.filter((s) => !scenarios.includes(s));
   if (plan?.filtered) info.push(html`<strong>Filtered run:</strong> it asked for fewer structures or scenarios than the suite has.`);
+  if (plan?.designSpace && isDesignSpaceOnly(plan)) {
+    info.push(
+      html`<strong>Design-space run:</strong> ${plan.designSpace.points.length} family points and the named structures on ${plan.designSpace.scenarios.length} scenario(s), ${plan.processes} timing process(es) per pair: its answer is <a href="#next">What should come next</a>; elsewhere the measured checks have too few processes to test.`,
+    );
+  }
   if (skipped.length) info.push(html`Skipped: ${join(skipped.map((k) => html`<code>${k.structure}</code> (${k.reason})`), '; ')}.`);
   if (missingStructures.length) info.push(html`Structures not in this run: ${missingStructures.join(', ')}.`);
   if (missingScenarios.length) info.push(html`Scenarios not in this run: ${missingScenarios.join(', ')}.`);
@@ -661,6 +831,7 @@ export function renderPage(input: PageInput): string {
   const nav: [string, string][] = [
     ['answers', 'Answers'],
     ['decisions', 'Decision table'],
+    ['next', 'What next'],
     ...(input.comparison ? ([['baseline', 'Baseline']] as [string, string][]) : []),
     ['how-to-read', 'How to read'],
     ['model', 'Model vs measured'],
@@ -692,6 +863,7 @@ export function renderPage(input: PageInput): string {
 ${banners(input)}
 ${answersSection(input)}
 ${decisionSection(input)}
+${designSpaceSection(input)}
 ${comparisonSection(input)}
 ${howToRead(input)}
 ${modelSection(input)}

@@ -2,9 +2,9 @@
  * reports/index.html: every run folder under reports/ (one holding a
  * results.json or a report.html), newest first, in two tables: the
  * complete, unfiltered default and full runs, and the others (partial,
- * filtered, smoke, A/A, unreadable), each saying what it is. Results
- * files are read leniently here (an old schema version is still listed),
- * and every string from them is escaped.
+ * filtered, smoke, A/A, design space only, unreadable), each saying what
+ * it is. Results files are read leniently here (an old schema version is
+ * still listed), and every string from them is escaped.
  *
  * The index is generated, never tracked (.gitignore): a benchmark run
  * writes it, and must not modify tracked files.
@@ -12,8 +12,10 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { isDesignSpaceOnly } from './design-space.ts';
 import { formatDate } from './format.ts';
 import { html } from './html.ts';
+import { isDesignPoint } from './metrics.ts';
 
 export const RESULTS_FILE = 'results.json';
 export const REPORT_FILE = 'report.html';
@@ -31,8 +33,13 @@ export interface RunEntry {
   filtered?: boolean;
   aa?: boolean;
   jobs?: { done: number; total: number };
+  /** Named structures; the family's points are counted apart. */
   structures?: number;
   scenarios?: number;
+  /** Family points with pairs (structures/family). */
+  points?: number;
+  /** A `--design-space` run: the section alone, with its points, scenarios and timing processes per pair. */
+  designSpaceOnly?: { points: number; scenarios: number; processes: number };
   /** Why the results could not be read, if they could not. */
   problem?: string;
   /** Sort key: the run's date, else the folder's modification time. */
@@ -68,8 +75,16 @@ async function readEntry(root: string, folder: string): Promise<RunEntry | undef
     if (typeof plan.doneJobs === 'number' && typeof plan.totalJobs === 'number') entry.jobs = { done: plan.doneJobs, total: plan.totalJobs };
     if (Array.isArray(json.pairs)) {
       const pairs = json.pairs as { structure?: unknown; scenario?: unknown }[];
-      entry.structures = new Set(pairs.map((p) => p.structure)).size;
+      const point = (p: { structure?: unknown }) => typeof p.structure === 'string' && isDesignPoint(p.structure);
+      entry.structures = new Set(pairs.filter((p) => !point(p)).map((p) => p.structure)).size;
       entry.scenarios = new Set(pairs.map((p) => p.scenario)).size;
+      const points = new Set(pairs.filter(point).map((p) => p.structure)).size;
+      if (points) entry.points = points;
+    }
+    if (isDesignSpaceOnly(plan as { designSpace?: unknown; sweeps?: unknown })) {
+      const ds = plan.designSpace as Record<string, unknown>;
+      const count = (v: unknown) => (Array.isArray(v) ? v.length : 0);
+      entry.designSpaceOnly = { points: count(ds.points), scenarios: count(ds.scenarios), processes: typeof plan.processes === 'number' ? plan.processes : 0 };
     }
     const t = entry.date ? Date.parse(entry.date) : NaN;
     if (Number.isFinite(t)) entry.time = t;
@@ -94,6 +109,8 @@ export function runKind(r: RunEntry): string[] {
   if (r.complete === false) kinds.push(r.jobs ? `partial (${r.jobs.done} of ${r.jobs.total} jobs)` : 'partial');
   if (r.filtered) kinds.push('filtered (a subset of structures or scenarios)');
   if (r.aa) kinds.push('A/A (the same code twice)');
+  const ds = r.designSpaceOnly;
+  if (ds) kinds.push(`design space only (${ds.points} family points on ${ds.scenarios} scenarios, ${ds.processes} timing process${ds.processes === 1 ? '' : 'es'} per pair)`);
   if (r.profile === 'smoke') kinds.push('smoke (too small to read)');
   if (r.schemaVersion !== undefined && r.schemaVersion !== 2) kinds.push(`schema version ${String(r.schemaVersion)} (this report reads 2)`);
   if (r.complete === undefined) kinds.push('completeness unknown');
@@ -113,7 +130,7 @@ export function renderIndex(runs: readonly RunEntry[], generatedAt: string): str
 <td>${r.profile ?? '—'}</td>
 <td>${r.date ? formatDate(r.date) : '—'}</td>
 <td><code>${r.commit ? r.commit.slice(0, 12) : '—'}</code></td>
-<td class="num">${r.structures ?? '—'} × ${r.scenarios ?? '—'}</td>
+<td class="num">${r.structures ?? '—'} × ${r.scenarios ?? '—'}${r.points ? html`<span class="muted"> + ${r.points} family points</span>` : ''}</td>
 <td>${kinds.length ? html`<span class="warn">${kinds.join('; ')}</span>` : 'complete'}</td>
 <td>${r.hasResults ? html`<a href="${href(r.folder, RESULTS_FILE)}">results.json</a>` : '—'}</td>
 </tr>`;

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDesignPoint } from './metrics.ts';
 
 export interface StructureInfo {
   id: string;
@@ -31,6 +32,9 @@ const FALLBACK: Record<string, { title: string; folder: string }> = {
   radix: { title: 'KHO radix tree (merged)', folder: 'structures/radix' },
 };
 
+/** The design-space family's points share one folder and README; they are not in the registry (structures/family/index.ts). */
+const FAMILY = { title: 'a point of the tracker family', folder: 'structures/family' };
+
 let registry: Record<string, { title: string; folder: string }> | undefined;
 
 async function loadRegistry(): Promise<Record<string, { title: string; folder: string }>> {
@@ -51,7 +55,7 @@ export async function structureInfos(ids: readonly string[]): Promise<Map<string
   const reg = await loadRegistry();
   const out = new Map<string, StructureInfo | undefined>();
   for (const id of ids) {
-    const known = Object.hasOwn(reg, id) ? reg[id] : FALLBACK[id];
+    const known = Object.hasOwn(reg, id) ? reg[id] : (FALLBACK[id] ?? (isDesignPoint(id) ? FAMILY : undefined));
     if (!known) {
       out.set(id, undefined);
       continue;

@@ -16,6 +16,7 @@
  * them. Sweep points are fitted with growth exponents and their intervals.
  */
 import { hostSlowdown } from '../measure/calibration.ts';
+import { deferredFull } from '../measure/restore.ts';
 import {
   type SampleSummary,
   aaSummary,
@@ -70,9 +71,9 @@ export function processEstimates(t: TimingJobOutput): Record<string, number> {
   if (t.serialize) out.serialize_ms = t.serialize.summary.mean;
   const r = t.restore;
   if (r) {
-    // Deferred init's time above the head stores, on its sample, scaled to every struct page.
+    // Deferred init of every struct page (priced from the two capped runs), less the head stores it includes.
     const heads = r.heads.summary.mean;
-    const init = Math.max(0, r.deferred.summary.mean - heads) * r.deferredScale;
+    const init = Math.max(0, deferredFull(r.deferredOne.summary.mean, r.deferredSample.summary.mean, r.deferredCounts) - heads);
     const restore = r.total.summary.mean + (r.deferredInit ? init : 0);
     ms('restore', restore);
     ms('restore_walk', r.walk.summary.mean);
@@ -139,6 +140,7 @@ function exactMetrics(e: ExactJobOutput): Record<string, MetricValue> {
   put('restore_metadata_pages', e.restore.pages);
   put('memblock_regions', e.restore.memblock.regions);
   put('memblock_moved', e.restore.memblock.moved);
+  put('memblock_scanned', e.restore.memblock.scanned);
   if (e.lostFolios > 0) m.lost_folios = { value: e.lostFolios };
   put('folios', e.folios);
   put('preserved_bytes', e.preservedBytes);

@@ -57,10 +57,11 @@ export const RestoreTiming = z.object({
   memblock: RepeatOutput,
   /** The head struct page of every recorded folio, alone. */
   heads: RepeatOutput,
-  /** Deferred struct page init on the sample of each folio's struct pages, then the heads, alone. */
-  deferred: RepeatOutput,
-  /** What the sample's time above the heads is scaled by to cover every struct page. */
-  deferredScale: z.number(),
+  /** Deferred struct page init of the recorded folios, then their heads, with at most 1 and at most 64 struct pages per folio. */
+  deferredOne: RepeatOutput,
+  deferredSample: RepeatOutput,
+  /** Struct pages those runs initialised, and all the folios have (see deferredFull in src/measure/restore.ts). */
+  deferredCounts: z.object({ one: z.number(), sample: z.number(), all: z.number() }),
   /** Whether the scenario's next kernel defers struct page init (restore_ms includes the deferred init). */
   deferredInit: z.boolean(),
   folios: z.number().int(),
@@ -68,6 +69,7 @@ export const RestoreTiming = z.object({
   stepsMs: z.record(z.string(), z.number()).optional(),
 });
 export type RestoreTiming = z.infer<typeof RestoreTiming>;
+export type DeferredCounts = RestoreTiming['deferredCounts'];
 
 /** The machine model's figures of one kind of operation (see ModelFigures in schema.ts). */
 export const ModelOutput = z.object({

@@ -255,6 +255,8 @@ export const Results = z.object({
       cpuFile: z.string().optional(),
       /** Whether the model was run on the published kernel experiments. */
       calibrations: z.boolean().optional(),
+      /** The design-space section: family points (structures/family) on scenarios; their pairs are in `pairs` under the point ids. */
+      designSpace: z.object({ points: z.array(z.string()), scenarios: z.array(z.string()), processes: z.number().int() }).optional(),
       jobs: z.number().int(),
       totalJobs: z.number().int(),
       doneJobs: z.number().int(),
