@@ -381,6 +381,29 @@ async function executeTiming(spec: TimingJobSpec, next: RestoreWorker): Promise<
 // ---------------------------------------------------------------------------
 // Exact: deterministic, once per pair.
 
+/**
+ * The restore's exact pass in a next kernel's worker, on the hand-over the
+ * exact build produced. `fresh`: the job's own worker already ran the timed
+ * restore (a sweep point), so the exact pass gets a worker of its own.
+ */
+function exactRestoreStep<C extends JobBase & { readonly cpu: CpuParams; figures?: ExactFigures }>(
+  store: (ctx: C, r: ExactJobOutput['restore']) => void,
+  fresh: boolean,
+): Step<C> {
+  return {
+    name: 'exact-restore',
+    async run(ctx) {
+      const h = need(ctx.figures, 'exact figures').handover;
+      const worker = fresh ? startRestoreWorker() : ctx.next;
+      try {
+        store(ctx, await worker.exact({ kind: 'exact', structure: h.structure, image: h.image, fdt: h.fdt, cpu: ctx.cpu, deferredInit: ctx.deferredInit }));
+      } finally {
+        if (fresh) worker.stop();
+      }
+    },
+  };
+}
+
 interface ExactContext extends JobBase {
   readonly cpu: CpuParams;
   figures?: ExactFigures;
@@ -403,20 +426,9 @@ const EXACT_STEPS: readonly Step<ExactContext>[] = [
       ctx.unpreserveModel = measureTeardownModel(ctx.workload, ctx.create, ctx.cpu);
     },
   },
-  {
-    name: 'exact-restore',
-    async run(ctx) {
-      const h = need(ctx.figures, 'exact figures').handover;
-      ctx.restore = await ctx.next.exact({
-        kind: 'exact',
-        structure: h.structure,
-        image: h.image,
-        fdt: h.fdt,
-        cpu: ctx.cpu,
-        deferredInit: ctx.deferredInit,
-      });
-    },
-  },
+  exactRestoreStep((ctx, r) => {
+    ctx.restore = r;
+  }, false),
 ];
 
 async function executeExact(spec: ExactJobSpec, next: RestoreWorker): Promise<ExactJobOutput> {
@@ -481,26 +493,9 @@ const SWEEP_STEPS: readonly Step<SweepContext>[] = [
       ctx.figures = measureExact(ctx.workload, ctx.create, ctx.cpu);
     },
   },
-  {
-    name: 'exact-restore',
-    async run(ctx) {
-      const h = need(ctx.figures, 'exact figures').handover;
-      // The timed restore used this job's first worker; the exact pass gets a fresh one.
-      const worker = startRestoreWorker();
-      try {
-        ctx.restoreModel = await worker.exact({
-          kind: 'exact',
-          structure: h.structure,
-          image: h.image,
-          fdt: h.fdt,
-          cpu: ctx.cpu,
-          deferredInit: ctx.deferredInit,
-        });
-      } finally {
-        worker.stop();
-      }
-    },
-  },
+  exactRestoreStep((ctx, r) => {
+    ctx.restoreModel = r;
+  }, true),
 ];
 
 async function executeSweep(spec: SweepJobSpec, next: RestoreWorker): Promise<SweepJobOutput> {

@@ -14,6 +14,7 @@
 import { z } from 'zod';
 
 import { JOB_SCHEMA_VERSION } from './job-version.ts';
+import { ModelFigures } from './schema.ts';
 
 export { JOB_SCHEMA_VERSION };
 
@@ -71,20 +72,8 @@ export const RestoreTiming = z.object({
 export type RestoreTiming = z.infer<typeof RestoreTiming>;
 export type DeferredCounts = RestoreTiming['deferredCounts'];
 
-/** The machine model's figures of one kind of operation (see ModelFigures in schema.ts). */
-export const ModelOutput = z.object({
-  ops: z.number(),
-  l1: z.number(),
-  l2: z.number(),
-  llc: z.number(),
-  dram: z.number(),
-  tlbMisses: z.number(),
-  maxChain: z.number(),
-  chain: z.number(),
-  atomics: z.number(),
-  instructions: z.number(),
-  ns: z.number(),
-});
+/** The machine model's figures of one kind of operation: the results file's shape (schema.ts). */
+export const ModelOutput = ModelFigures;
 export type ModelOutput = z.infer<typeof ModelOutput>;
 
 /** The untimed restore of the exact job: what it read and touched, memblock's state, and the model. */
