@@ -27,7 +27,7 @@ import { structureSpec } from '../structures/index.ts';
 import { prepareLauncher } from './jobs/bundle.ts';
 import { launchJob } from './jobs/launch.ts';
 
-export const TIME_USAGE = `npm run kho -- time --structure <id> | --structures <ids|all> --ops <file> [--ram <size>] [--processes N] [--cpu <file.json>]`;
+const TIME_USAGE = 'npm run kho -- time --structure <id> | --structures <ids|all> --ops <file> [--ram <size>] [--processes N] [--cpu <file.json>]';
 
 /** Traces of millions of operations: a text line is ~30 bytes. */
 const MAX_TRACE_BYTES = 512 * 2 ** 20;

@@ -24,20 +24,26 @@ export function wideMachine(): Machine {
   });
 }
 
-/** A machine for sample hand-overs, and how far apart its sparse pages lie. */
+/** A machine for sample hand-overs, with how many sparse pages it gets and how far apart. */
 export interface SampleMachine {
   readonly banks: readonly Bank[];
+  readonly sparse: number;
   readonly step: number;
 }
 
 /** 7 GiB in two banks: small enough for 10^5 restores. */
-export const SMALL: SampleMachine = { banks: [{ start: 0, size: 5 * GiB }, { start: 2 ** 51, size: 2 * GiB }], step: 2 ** 24 };
-/** 16 TiB in two banks, the largest machine this suite simulates. */
-export const LARGEST: SampleMachine = { banks: [{ start: 0, size: 12 * 2 ** 40 }, { start: 2 ** 51, size: 4 * 2 ** 40 }], step: 2 ** 27 };
+export const SMALL: SampleMachine = { banks: [{ start: 0, size: 5 * GiB }, { start: 2 ** 51, size: 2 * GiB }], sparse: 300, step: 2 ** 24 };
+/** 16 TiB in two banks, the largest machine this suite simulates; sparse pages enough for a kho-array of several blocks. */
+export const LARGEST: SampleMachine = {
+  banks: [{ start: 0, size: 12 * 2 ** 40 }, { start: 2 ** 51, size: 4 * 2 ** 40 }],
+  sparse: 1500,
+  step: 2 ** 27,
+};
 
 /**
- * A hand-over with several orders, dense and sparse parts, deep trees and
- * (for xarray) more than one chunk; `folios` counts the root FDT's page.
+ * A hand-over with several orders, dense and sparse parts, deep trees,
+ * more than one xarray chunk and kho-array block; `folios` counts the root
+ * FDT's page.
  */
 export function sampleHandover(id: StructureId, sample: SampleMachine): { handover: Handover; machine: Machine; folios: number } {
   const machine = new Machine({ banks: sample.banks });
@@ -49,7 +55,7 @@ export function sampleHandover(id: StructureId, sample: SampleMachine): { handov
     tracker.preserve(phys, order);
     folios++;
   };
-  for (let i = 0; i < 300; i++) keep(i * sample.step + PAGE_SIZE * (i % 7), 0);
+  for (let i = 0; i < sample.sparse; i++) keep(i * sample.step + PAGE_SIZE * (i % 7), 0);
   for (let i = 0; i < 64; i++) keep(2 * GiB + 2 ** 23 + i * PAGE_SIZE, 0);
   for (let i = 0; i < 16; i++) keep(3 * GiB + i * 2 ** 21, 9);
   keep(4 * GiB, top);

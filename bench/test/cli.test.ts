@@ -62,8 +62,9 @@ describe('npm run bench', () => {
       expect(p.metrics.preserve_model_ns.value).toBeGreaterThan(0);
     }
     expect(results.context.calibration?.startNs).toHaveLength(6);
-    expect(results.sweeps.length).toBe(4);
-    expect(results.fits.some((f) => f.axis === 'folios') && results.fits.some((f) => f.axis === 'ram')).toBe(true);
+    // Smoke's sweep: 10^3 and 4·10^3 folios on 1 GiB, the first also the RAM sweep's one point.
+    expect(results.sweeps.map((s) => `${s.axis}:${s.x}`).sort()).toEqual(['folios:1000', 'folios:4000', 'ram:1073741824']);
+    expect(results.fits.every((f) => f.axis === 'folios' && f.points === 2)).toBe(true);
 
     const csv = readFileSync(join(out, 'summary.csv'), 'utf8').trim().split('\n');
     expect(csv[0]).toBe(CSV_COLUMNS.join(','));

@@ -1,6 +1,6 @@
 /**
- * What `kho restore` does with the folios a walk reports, in memory
- * bounded by the image and the RAM size, never by the number of folios:
+ * What `kho restore` does with the folios a walk reports, without holding
+ * them:
  *
  *   Containers    marks every folio above order 0 (the first walk, which
  *                 also proves the image sound before a line is printed),
@@ -35,7 +35,10 @@ export class Containers implements FolioSink {
   add(phys: number, order: number): void {
     if (order === 0) return;
     const map = this.chunks[order];
-    if (map.size === 0) this.marked.splice(sortedIndex(this.marked, order), 0, order);
+    if (map.size === 0) {
+      this.marked.push(order);
+      this.marked.sort((a, b) => a - b);
+    }
     const f = phys * INV_FOLIO_BYTES[order];
     const key = Math.floor(f * INV_CHUNK_FOLIOS);
     let chunk = map.get(key);
@@ -60,11 +63,6 @@ export class Containers implements FolioSink {
     }
     return false;
   }
-}
-
-function sortedIndex(sorted: readonly number[], v: number): number {
-  const i = sorted.findIndex((x) => x > v);
-  return i < 0 ? sorted.length : i;
 }
 
 const BUFFER_BYTES = 64 * 1024;
