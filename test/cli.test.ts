@@ -132,7 +132,7 @@ describe('kho command errors', () => {
     ['unknown structure', ['dump', '--structure', 'btree', '--ops', 'OPS', '--out', 'OUT'], /unknown structure/],
     ['malformed JSON', ['dump', '--structure', 'flat-bitmap', '--ops', 'BAD', '--out', 'OUT'], /not valid JSON/],
     ['misaligned address', ['dump', '--structure', 'flat-bitmap', '--ops', 'MISALIGNED', '--out', 'OUT'], /EINVAL.*not aligned/],
-    ['missing file', ['restore', '--in', '/nonexistent/kho'], /cannot read \/nonexistent\/kho\/machine\.json: no such file or directory$/],
+    ['missing folder', ['restore', '--in', '/nonexistent/kho'], /cannot read \/nonexistent\/kho: no such file or directory$/],
     ['unknown command', ['frobnicate'], /unknown command/],
     ['bad RAM size', ['dump', '--structure', 'flat-bitmap', '--ops', 'OPS', '--ram', 'lots', '--out', 'OUT'], /not a size/],
     ['negative RAM size', ['dump', '--structure', 'flat-bitmap', '--ops', 'OPS', '--ram', '-1', '--out', 'OUT'], /RAM size "-1" is not a size/],

@@ -47,7 +47,10 @@ function checkRegular(path: string, st: Stats, limit: InputLimit): void {
 /** The path to open: inside `within` after resolving every symbolic link, or the path itself. */
 async function resolveInside(path: string, within: string | undefined): Promise<string> {
   if (within === undefined) return path;
-  const [real, folder] = await Promise.all([realpath(path), realpath(within)]);
+  // The folder first, so that a missing folder is named rather than whichever
+  // of the two lookups happened to fail first.
+  const folder = await realpath(within);
+  const real = await realpath(path);
   if (!real.startsWith(folder.endsWith(sep) ? folder : folder + sep)) {
     throw new UsageError(`${path} is a symbolic link that leads out of ${within}`);
   }
