@@ -26,7 +26,7 @@ options:
   --seed <n>            the run seed, an integer 0..4294967295 (default: ${DEFAULT_SEED})
   --processes <n>       fresh timing processes per pair (default: the profile's; smoke 3, default and full 10)
   --cross-check         re-measure preserve latency with benny (benchmark.js) too
-  --sweeps              run the scaling sweeps (the default unless --scenarios is given)
+  --sweeps              run the scaling sweeps (the default in default and full, unless --scenarios is given)
   --skip-sweeps         leave out the scaling sweeps
   --design-space        only the design-space sweep: every point of the tracker family (structures/family)
                         and every named structure on the scenarios, exact and modeled, one timing process each
@@ -128,7 +128,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   if (v['fail-on-regression'] !== undefined && !v.aa) throw new UsageError('--fail-on-regression compares the halves of an A/A run: add --aa');
   if (v['design-space'] && v.aa) throw new UsageError('--design-space and --aa are separate runs');
   // A run narrowed to some scenarios is about those scenarios: sweeps only when asked.
-  const sweeps = v.sweeps ?? (!v['skip-sweeps'] && v.scenarios === undefined);
+  const sweeps = v.sweeps ?? (!v['skip-sweeps'] && v.scenarios === undefined && PROFILES[profile].sweepsByDefault);
   return {
     help: false,
     profile,

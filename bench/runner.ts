@@ -18,7 +18,8 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { prepareOutDir } from '../src/cli/out-dir.ts';
-import { loadCpu, DEFAULT_CPU } from '../src/model/cpu.ts';
+import { DEFAULT_CPU } from '../src/model/cpu.ts';
+import { loadCpu } from '../src/model/cpu-file.ts';
 import { Machine } from '../src/ram/machine.ts';
 import { assembleResults, calibrationOf, compareHalves, type RunFrame } from '../src/results/assemble.ts';
 import { machineContext } from '../src/results/context.ts';

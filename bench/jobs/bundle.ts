@@ -60,6 +60,8 @@ export async function prepareLauncher(): Promise<JobLauncher> {
     await esbuild.build({
       entryPoints: { child: join(here, 'child.ts'), 'restore-worker': join(here, 'restore-entry.ts') },
       bundle: true,
+      // Shared code in chunks, and a module imported only on demand (the CPU-file validator) in its own.
+      splitting: true,
       platform: 'node',
       format: 'esm',
       target: 'node20',

@@ -26,7 +26,7 @@ import { type BatchSizes, Replay, type TrackerFactory } from '../../src/measure/
 import { type HandoverAccount, measureFinalize, takeHandover } from '../../src/measure/serialize.ts';
 import { type TimerInfo, measureTimer } from '../../src/measure/timer.ts';
 import { type Workload, foliosAbove, isPreserveKind, phaseFolios, withFolio } from '../../src/measure/workload.ts';
-import { type CpuParams, DEFAULT_CPU, loadCpu } from '../../src/model/cpu.ts';
+import { type CpuParams, DEFAULT_CPU } from '../../src/model/cpu.ts';
 import type {
   ExactJobOutput,
   ExactJobSpec,
@@ -52,9 +52,10 @@ import { type Step, type StepContext, need, runSteps } from './steps.ts';
 const gc = (globalThis as { gc?: () => void }).gc;
 
 export async function executeJob(spec: JobSpec): Promise<JobOutput> {
-  // The next kernel's worker boots while this process sets up (see restore-client.ts).
+  // The next kernel's worker boots before anything is timed (see restore-client.ts).
   const next = startRestoreWorker();
   try {
+    await next.ready;
     if (spec.kind === 'timing') return await executeTiming(spec, next);
     if (spec.kind === 'exact') return await executeExact(spec, next);
     return await executeSweep(spec, next);
@@ -94,8 +95,9 @@ function maxRss(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
-function cpuOf(file: string | undefined): CpuParams {
-  return file ? loadCpu(file) : DEFAULT_CPU;
+/** The model's CPU; the validator is loaded only for a --cpu file (see src/model/cpu.ts). */
+async function cpuOf(file: string | undefined): Promise<CpuParams> {
+  return file ? (await import('../../src/model/cpu-file.ts')).loadCpu(file) : DEFAULT_CPU;
 }
 
 /** What every job knows once its workload is built. */
@@ -434,7 +436,7 @@ const EXACT_STEPS: readonly Step<ExactContext>[] = [
 async function executeExact(spec: ExactJobSpec, next: RestoreWorker): Promise<ExactJobOutput> {
   const t0 = performance.now();
   const { workload, deferredInit } = pairWorkload(spec);
-  const cpu = cpuOf(spec.cpuFile);
+  const cpu = await cpuOf(spec.cpuFile);
   const ctx: ExactContext = { ...jobBase(spec.profile, workload, spec.structure, next, deferredInit), cpu };
   const experiment = spec.calibration === undefined ? undefined : calibrationById(spec.calibration);
   // An experiment needs only the parts its published figure covers.
@@ -501,7 +503,7 @@ const SWEEP_STEPS: readonly Step<SweepContext>[] = [
 async function executeSweep(spec: SweepJobSpec, next: RestoreWorker): Promise<SweepJobOutput> {
   const t0 = performance.now();
   const workload = sweepWorkload(spec.folios, spec.ramBytes, scenarioSeed(spec.seed, `sweep-${spec.folios}-${spec.ramBytes}`));
-  const cpu = cpuOf(spec.cpuFile);
+  const cpu = await cpuOf(spec.cpuFile);
   const ctx: SweepContext = { ...jobBase(spec.profile, workload, spec.structure, next, true), cpu };
   await runSteps(ctx, SWEEP_STEPS);
   const f = ctx.figures;

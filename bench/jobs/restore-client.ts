@@ -1,9 +1,9 @@
 /**
- * The restore worker (see restore-entry.ts), started early: a job starts it
- * as soon as it begins, so that the worker's start-up (loading its modules)
- * overlaps the job's untimed set-up instead of adding to the job's wall
- * time, and hands it the request once the image exists. The worker waits
- * idle, blocked on its message port, in between.
+ * The restore worker (see restore-entry.ts), started first: a job starts it
+ * and waits until it has loaded its modules (`ready`) before timing
+ * anything, so that a booting thread never shares the cores with a timed
+ * region, then hands it the request once the image exists. The worker
+ * waits idle, blocked on its message port, in between.
  */
 import { Worker } from 'node:worker_threads';
 import type { RestoreExact, RestoreTiming } from '../../src/results/job.ts';
@@ -14,6 +14,8 @@ export class RestoreFailed extends Error {
 }
 
 export interface RestoreWorker {
+  /** Resolves once the worker has loaded and sits idle. */
+  readonly ready: Promise<void>;
   /** Sends the request and waits for the figures; the worker exits after one request. */
   timing(req: TimingRequest): Promise<RestoreTiming>;
   exact(req: ExactRequest): Promise<RestoreExact>;
@@ -24,18 +26,16 @@ export interface RestoreWorker {
 export function startRestoreWorker(): RestoreWorker {
   // Beside this module: the tsx shim in bench/jobs, or the bundled worker next to the bundled job.
   const worker = new Worker(new URL('./restore-worker.mjs', import.meta.url));
-  let early: Error | undefined;
-  const onEarlyError = (e: Error) => {
-    early = e;
-  };
-  worker.on('error', onEarlyError);
-  const run = (req: RestoreRequest): Promise<RestoreReply & { ok: true }> =>
-    new Promise((resolve, reject) => {
-      if (early) {
-        reject(early);
-        return;
-      }
-      worker.off('error', onEarlyError);
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.once('message', () => resolve());
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new RestoreFailed(`restore worker exited with code ${code} while loading`)));
+  });
+  // A worker that fails while loading is reported by the request that needs it.
+  ready.catch(() => {});
+  const run = async (req: RestoreRequest): Promise<RestoreReply & { ok: true }> => {
+    await ready;
+    return new Promise((resolve, reject) => {
       let settled = false;
       worker.once('message', (msg: RestoreReply) => {
         settled = true;
@@ -52,7 +52,9 @@ export function startRestoreWorker(): RestoreWorker {
       });
       worker.postMessage(req);
     });
+  };
   return {
+    ready,
     timing: async (req) => (await run(req)).timing!,
     exact: async (req) => (await run(req)).exact!,
     stop() {

@@ -44,3 +44,5 @@ function handle(req: RestoreRequest): RestoreReply {
 parentPort!.once('message', (req: RestoreRequest) => {
   parentPort!.postMessage(handle(req));
 });
+// Loaded: the job may start timing (nothing of this thread runs until the request).
+parentPort!.postMessage({ ready: true });

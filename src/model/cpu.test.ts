@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CpuParamsSchema, DEFAULT_CPU, loadCpu, ModelError } from './cpu.ts';
+import { DEFAULT_CPU, ModelError } from './cpu.ts';
+import { CpuParamsSchema, loadCpu } from './cpu-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kho-model-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
