@@ -95,13 +95,14 @@ async function restore(args: string[]): Promise<void> {
 
 await runCli('kho', async () => {
   const [command, ...rest] = process.argv.slice(2);
+  const isFlag = (a: string | undefined) => a === '--help' || a === '-h';
+  if (isFlag(command) || command === 'help' || (['dump', 'restore', 'time'].includes(command ?? '') && rest.some(isFlag))) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   if (command === 'dump') return dump(rest);
   if (command === 'restore') return restore(rest);
   // Loaded only for `time`: it pulls in the benchmark's job machinery.
   if (command === 'time') return (await import('../../bench/time.ts')).runTime(rest, (t) => process.stdout.write(t));
-  if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
   throw new UsageError(`unknown command "${command ?? ''}"; ${USAGE.split('\n')[1].trim()} | restore --in <dir>`);
 });

@@ -49,6 +49,8 @@ import { DEFAULT_VMEMMAP_WINDOW, FoldedTracedMem, type StructPageOptions, type S
 export interface NextKernelOptions extends StructPageOptions {
   /** memblock's scan for a range's first region: the kernel's linear scan (default) or a binary search (see memblock.ts). */
   readonly search?: MemblockSearch;
+  /** memblock's memmoves unreported, for the caller to price (see memblock.ts). */
+  readonly priceMoves?: boolean;
   /** Report to this tracer (default: the tracer of the memory passed in, if it is a TracedPhysMem); null for none. */
   readonly tracer?: MemTracer | null;
 }
@@ -76,7 +78,7 @@ export class NextKernel implements FolioSink {
     const banks: Bank[] = [{ start: NEXT_KERNEL_SCRATCH_BASE, size: NEXT_KERNEL_SCRATCH_SIZE }, structPageLayout(window).dataBank];
     const folded = tracer !== null ? new FoldedTracedMem(banks, tracer, window) : null;
     this.mem = folded ?? new PhysMem(banks);
-    this.memblock = new MemblockTable({ mem: this.mem, search: options.search, perWord: options.perWord });
+    this.memblock = new MemblockTable({ mem: this.mem, search: options.search, perWord: options.perWord, priceMoves: options.priceMoves });
     this.structPages = new StructPages(this.mem, ram, { ...options, window }, folded);
     this.deferredInit = this.structPages.deferredInit;
     const mb = this.memblock;

