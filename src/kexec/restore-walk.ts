@@ -23,13 +23,29 @@
  * first referrer of the page; carried zero pages (which share one slot)
  * have masks of their own by rank. That is 16 bytes per carried page.
  */
+import type { AluKind } from '../model/cpu.ts';
 import type { PhysMem } from '../ram/phys-mem.ts';
 import { PAGE_SIZE } from '../ram/phys-mem.ts';
+import { type MemTracer, TracedPhysMem } from '../ram/traced-mem.ts';
 import { KhoError, hex } from '../tracker/errors.ts';
 import { FOLIO_BYTES, type FolioSink, MAX_ORDER, type RestoreStats } from '../tracker/tracker.ts';
 
 /** What an object was entered from: an address in the image, or the FDT. */
 export const FROM_FDT = -1;
+
+/**
+ * The instructions the kernel's walk spends on each folio it finds, beyond
+ * the loads of the metadata: for_each_set_bit's search and clear of the
+ * bit, the address computed from the bit, the loop's branch, and the call
+ * of the per-folio function. Charged to an observed memory's machine model
+ * once per folio; a plain memory (the timed runs) pays nothing for it.
+ */
+export const FOLIO_INSTRUCTIONS: readonly (readonly [AluKind, number])[] = [
+  ['bitop', 1],
+  ['alu', 3],
+  ['branch', 1],
+  ['call', 1],
+];
 
 export class RestoreWalk {
   objectsRead = 0;
@@ -42,6 +58,8 @@ export class RestoreWalk {
   private referrers: Float64Array;
   private readonly zeroLines: Int32Array;
   private readonly zeroReferrers: Float64Array;
+  /** The model a folio's instructions are charged to (an observed memory's tracer that takes ALU work), else null. */
+  private readonly charged: MemTracer | null;
 
   constructor(
     readonly mem: PhysMem,
@@ -54,6 +72,11 @@ export class RestoreWalk {
     this.referrers = new Float64Array(mem.slots);
     this.zeroLines = new Int32Array(2 * mem.zeroPages);
     this.zeroReferrers = new Float64Array(mem.zeroPages);
+    this.charged = mem instanceof TracedPhysMem && typeof mem.tracer.alu === 'function' ? mem.tracer : null;
+  }
+
+  private chargeFolios(n: number): void {
+    for (const [kind, count] of FOLIO_INSTRUCTIONS) this.charged!.alu!(kind, count * n);
   }
 
   /**
@@ -116,6 +139,7 @@ export class RestoreWalk {
     if (!(phys >= 0) || phys % size !== 0 || !this.mem.contains(phys, size)) badFolio(phys, order);
     if ((this.folioBytes[order] += size) > this.mem.size) overRam(order, this.mem.size);
     this.folios++;
+    if (this.charged !== null) this.chargeFolios(1);
     this.sink.add(phys, order);
   }
 
@@ -150,6 +174,7 @@ export class RestoreWalk {
       } while (x !== 0);
     }
     this.folios += n;
+    if (this.charged !== null && n > 0) this.chargeFolios(n);
     if ((this.folioBytes[order] += n * folio) > this.mem.size) overRam(order, this.mem.size);
   }
 
