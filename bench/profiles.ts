@@ -111,11 +111,12 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     pilot: true,
     latency: { targetFolios: 5e4, minPasses: 1, maxPasses: 10, maxMs: 30, warmupBatches: 16 },
     serialize: { samples: 4, minSamples: 2, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
-    // One timed run of each restore part per process, after the checking restores (which warm the code): the
-    // restore was 70-80% of a job's time, and ten processes of one run each give the interval.
-    restore: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 0, warmupMs: 0 },
+    // One warm-up and one timed run of each restore part per process: the restore was 70-80% of a job's time,
+    // and ten processes of one run each give the interval. Without the warm-up the timed run is the one that
+    // deoptimizes the walk for its new sink and recompiles it: 150-500 ns per folio where a warm walk takes 4-6.
+    restore: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
     sweepLatency: { targetFolios: 5e4, minPasses: 1, maxPasses: 5, maxMs: 50, warmupBatches: 16 },
-    sweepRepeat: { samples: 2, minSamples: 1, maxMs: 20, warmupSamples: 0, warmupMs: 0 },
+    sweepRepeat: { samples: 1, minSamples: 1, maxMs: 20, warmupSamples: 1, warmupMs: 0 },
     // Five points per axis: the fewest a growth exponent is fitted on (with its interval).
     sweeps: { folios: [1e3, 3e3, 1e4, 3e4, 1e5], foliosRam: 64 * GiB, ram: [1 * GiB, 4 * GiB, 64 * GiB, 1 * TiB, 4 * TiB], ramFolios: 1e4 },
     crossCheck: { minSamples: 10, maxTimeS: 1 },
