@@ -16,7 +16,7 @@ import { isKhoError } from '../src/tracker/errors.ts';
 import { MAX_ORDER, STRUCTURE_IDS, type StructureId, type Tracker } from '../src/tracker/tracker.ts';
 import { FAMILY_IDS } from '../structures/family/index.ts';
 import { structureSpec } from '../structures/index.ts';
-import { fdtFolio, foliosOf, keyList, newTracker, preserveAll, roundTrip, wideMachine, withFdtPage } from './harness.ts';
+import { errnoOf, fdtFolio, foliosOf, keyList, newTracker, preserveAll, roundTrip, wideMachine, withFdtPage } from './harness.ts';
 
 // Every registered structure, and every point of the design-space family (a mainline-lifecycle tracker each).
 const ids = (process.env.KHO_STRUCTURES?.split(',') ?? [...STRUCTURE_IDS, ...FAMILY_IDS]) as StructureId[];
@@ -79,16 +79,6 @@ const opsArb = (workload: readonly { start: number; size: number }[]) =>
         ...extra.map(({ kind, pick }): Op => ({ kind, folio: folios[pick] })),
       ]),
   );
-
-const errnoOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    if (isKhoError(e)) return e.errno;
-    throw e;
-  }
-  return undefined;
-};
 
 /** Runs the ops as the version allows, with the model the facts predict; returns what must be restored (FDT page aside). */
 function applyOps(ops: readonly Op[], tracker: Tracker, facts: Facts): Folio[] {

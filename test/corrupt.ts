@@ -9,7 +9,10 @@
  *                over each format's graph of metadata objects.
  */
 import { readFdt, writeFdt, type FdtNode, type FdtNodeSpec } from '../src/fdt/fdt.ts';
-import type { Handover } from '../src/kexec/kexec.ts';
+import { type Handover, restoreHandover } from '../src/kexec/kexec.ts';
+import type { Machine } from '../src/ram/machine.ts';
+import { isKhoError } from '../src/tracker/errors.ts';
+import { CheckedSink } from './harness.ts';
 import { PAGE_SIZE, type RamImage } from '../src/ram/phys-mem.ts';
 import type { StructureId } from '../src/tracker/tracker.ts';
 import { Rng } from '../bench/rng.ts';
@@ -837,4 +840,36 @@ export function buildAttack(id: StructureId, h: Handover, attack: AttackFn, rnd:
     refusals: result.refusals,
     pagesAdded: result.pagesAdded ?? 0,
   };
+}
+
+/**
+ * Restores `cases` corrupted copies of a clean hand-over (the corruption
+ * kinds in turn, seeded) under a walk budget of four times the clean
+ * restore's objects: how many ended in each outcome ('restored' or an
+ * errno), and the first untyped errors.
+ */
+export function fuzzRestores(handover: Handover, machine: Machine, cases: number, seed: number): { legitFolios: number; tally: Record<string, number>; failures: string[] } {
+  const kinds = Object.keys(CORRUPTIONS) as CorruptionKind[];
+  const legit = restoreHandover(handover, new CheckedSink(machine));
+  const maxObjects = 4 * legit.metadataObjectsRead + 64;
+  const rnd = seededRandom(seed);
+  const tally: Record<string, number> = {};
+  const failures: string[] = [];
+  for (let i = 0; i < cases; i++) {
+    const kind = kinds[i % kinds.length];
+    const damaged = CORRUPTIONS[kind](handover, rnd);
+    let outcome: string;
+    try {
+      restoreHandover(damaged, new CheckedSink(machine), { maxObjects });
+      outcome = 'restored';
+    } catch (e) {
+      if (isKhoError(e)) outcome = e.errno;
+      else {
+        outcome = 'UNTYPED';
+        if (failures.length < 5) failures.push(`case ${i} (${kind}): ${(e as Error).message}`);
+      }
+    }
+    tally[outcome] = (tally[outcome] ?? 0) + 1;
+  }
+  return { legitFolios: legit.folios, tally, failures };
 }

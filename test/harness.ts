@@ -127,3 +127,29 @@ export function runKho(...args: string[]): Promise<CommandResult> {
     });
   });
 }
+
+/** A restore's sink that refuses, at once, a folio that is not aligned RAM of the machine. */
+export class CheckedSink extends FolioList {
+  constructor(private readonly machine: Machine) {
+    super();
+  }
+
+  override add(phys: number, order: number): void {
+    const size = PAGE_SIZE * 2 ** order;
+    if (!(order >= 0 && order <= MAX_ORDER && phys % size === 0 && this.machine.mem.contains(phys, size))) {
+      throw new Error(`restore reported 0x${phys.toString(16)} order ${order}, not aligned RAM`);
+    }
+    super.add(phys, order);
+  }
+}
+
+/** The errno of the KhoError `f` throws, or undefined if it returns; any other error is rethrown. */
+export function errnoOf(f: () => unknown): string | undefined {
+  try {
+    f();
+  } catch (e) {
+    if (isKhoError(e)) return e.errno;
+    throw e;
+  }
+  return undefined;
+}

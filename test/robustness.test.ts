@@ -19,37 +19,21 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFdt } from '../src/fdt/fdt.ts';
 import { writeDump } from '../src/kexec/dump.ts';
-import { FolioList, restoreHandover, type Handover } from '../src/kexec/kexec.ts';
+import type { Handover } from '../src/kexec/kexec.ts';
 import { RestoreWalk } from '../src/kexec/restore-walk.ts';
-import { Machine } from '../src/ram/machine.ts';
 import { PAGE_SIZE, PhysMem } from '../src/ram/phys-mem.ts';
 import { isKhoError } from '../src/tracker/errors.ts';
-import { MAX_ORDER, STRUCTURE_IDS, type StructureId } from '../src/tracker/tracker.ts';
+import { STRUCTURE_IDS, type StructureId } from '../src/tracker/tracker.ts';
 import { structureSpec } from '../structures/index.ts';
-import { ATTACKS, type AttackFn, CORRUPTIONS, type CorruptionKind, REFUSALS, type Refusal, buildAttack, seededRandom } from './corrupt.ts';
+import { ATTACKS, type AttackFn, CORRUPTIONS, REFUSALS, type Refusal, buildAttack, fuzzRestores, seededRandom } from './corrupt.ts';
 import { LARGEST, SMALL, runKho, sampleHandover } from './harness.ts';
 
 const ids = (process.env.KHO_STRUCTURES?.split(',') ?? STRUCTURE_IDS) as StructureId[];
 const CASES = Number(process.env.KHO_FUZZ_CASES ?? 400);
 /** Tries of each attack mechanism (each with other random choices): 3, and 12 in test:full. */
 const TRIES = Math.min(12, Math.max(3, Math.round(CASES / 150)));
-const KINDS = Object.keys(CORRUPTIONS) as CorruptionKind[];
 /** Folios of one bitmap page: what a walk may report before it meets a second entry. */
 const PAGE_FOLIOS = PAGE_SIZE * 8;
-
-class CheckedSink extends FolioList {
-  constructor(private readonly machine: Machine) {
-    super();
-  }
-
-  override add(phys: number, order: number): void {
-    const size = PAGE_SIZE * 2 ** order;
-    if (!(order >= 0 && order <= MAX_ORDER && phys % size === 0 && this.machine.mem.contains(phys, size))) {
-      throw new Error(`restore reported 0x${phys.toString(16)} order ${order}, not aligned RAM`);
-    }
-    super.add(phys, order);
-  }
-}
 
 /** A restore that keeps its walk, to read how far it got when it threw. */
 function walkOf(id: StructureId, h: Handover): { walk: RestoreWalk; error?: unknown; ms: number } {
@@ -111,29 +95,8 @@ function refusalOf(message: string): string {
 describe.each(ids)('corrupted hand-over: %s', (id) => {
   it(`ends every one of ${CASES} corrupted images in a well-formed restore or a typed error`, () => {
     const { handover, machine, folios } = sampleHandover(id, SMALL);
-    const legit = restoreHandover(handover, new CheckedSink(machine));
-    expect(legit.folios).toBe(folios);
-    const maxObjects = 4 * legit.metadataObjectsRead + 64;
-
-    const rnd = seededRandom(0x4b484f50 ^ id.length);
-    const tally: Record<string, number> = {};
-    const failures: string[] = [];
-    for (let i = 0; i < CASES; i++) {
-      const kind = KINDS[i % KINDS.length];
-      const damaged = CORRUPTIONS[kind](handover, rnd);
-      let outcome: string;
-      try {
-        restoreHandover(damaged, new CheckedSink(machine), { maxObjects });
-        outcome = 'restored';
-      } catch (e) {
-        if (isKhoError(e)) outcome = e.errno;
-        else {
-          outcome = 'UNTYPED';
-          if (failures.length < 5) failures.push(`case ${i} (${kind}): ${(e as Error).message}`);
-        }
-      }
-      tally[outcome] = (tally[outcome] ?? 0) + 1;
-    }
+    const { legitFolios, tally, failures } = fuzzRestores(handover, machine, CASES, 0x4b484f50 ^ id.length);
+    expect(legitFolios).toBe(folios);
     console.log(`fuzz ${id}: ${CASES} corrupted images, outcomes ${JSON.stringify(tally)}`);
     expect(failures).toEqual([]);
   }, 60_000 + CASES * 10);

@@ -12,32 +12,20 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FolioList, handOver, restoreHandover, type Folio, type Handover } from '../../src/kexec/kexec.ts';
+import { handOver, type Folio, type Handover } from '../../src/kexec/kexec.ts';
 import { Machine } from '../../src/ram/machine.ts';
 import { PAGE_SIZE } from '../../src/ram/phys-mem.ts';
-import { isKhoError } from '../../src/tracker/errors.ts';
 import { MAX_ORDER, type Tracker } from '../../src/tracker/tracker.ts';
-import { CORRUPTIONS, type CorruptionKind, seededRandom } from '../../test/corrupt.ts';
-import { keyList, roundTrip, wideMachine, withFdtPage } from '../../test/harness.ts';
+import { fuzzRestores } from '../../test/corrupt.ts';
+import { errnoOf, keyList, roundTrip, wideMachine, withFdtPage } from '../../test/harness.ts';
 import { FAMILY_IDS, familySpec } from './index.ts';
 
 
 const RUNS = Number(process.env.KHO_PROPERTY_RUNS ?? 10);
 const CASES = Math.min(2000, Number(process.env.KHO_FUZZ_CASES ?? 150));
 const GiB = 2 ** 30;
-const KINDS = Object.keys(CORRUPTIONS) as CorruptionKind[];
 
 const newTracker = (id: string, machine: Machine = wideMachine()): Tracker => familySpec(id).create(machine);
-
-const errnoOf = (f: () => unknown): string | undefined => {
-  try {
-    f();
-  } catch (e) {
-    if (isKhoError(e)) return e.errno;
-    throw e;
-  }
-  return undefined;
-};
 
 /** A folio anywhere in the workload RAM, or in one 48 MiB window (neighbours: runs, full leaves, extent lists switching). */
 const folioArb = (workload: readonly { start: number; size: number }[]): fc.Arbitrary<Folio> => {
@@ -110,20 +98,6 @@ function sampleHandover(id: string): { handover: Handover; machine: Machine; fol
   return { handover: handOver(tracker), machine, folios };
 }
 
-class CheckedSink extends FolioList {
-  constructor(private readonly machine: Machine) {
-    super();
-  }
-
-  override add(phys: number, order: number): void {
-    const size = PAGE_SIZE * 2 ** order;
-    if (!(order >= 0 && order <= MAX_ORDER && phys % size === 0 && this.machine.mem.contains(phys, size))) {
-      throw new Error(`restore reported 0x${phys.toString(16)} order ${order}, not aligned RAM`);
-    }
-    super.add(phys, order);
-  }
-}
-
 describe.each(FAMILY_IDS)('family conformance: %s', (id) => {
   it('restores exactly the preserved set and the FDT page (random orders 0..18, addresses up to 2^52, duplicates, unpreserves)', () => {
     const workload = wideMachine().workloadBanks;
@@ -167,28 +141,8 @@ describe.each(FAMILY_IDS)('family conformance: %s', (id) => {
 
   it(`ends every one of ${CASES} corrupted images in a well-formed restore or a typed error`, () => {
     const { handover, machine, folios } = sampleHandover(id);
-    const legit = restoreHandover(handover, new CheckedSink(machine));
-    expect(legit.folios).toBe(folios + 1);
-    const maxObjects = 4 * legit.metadataObjectsRead + 64;
-    const rnd = seededRandom(0x4b484f50 ^ id.length);
-    const tally: Record<string, number> = {};
-    const failures: string[] = [];
-    for (let i = 0; i < CASES; i++) {
-      const kind = KINDS[i % KINDS.length];
-      const damaged = CORRUPTIONS[kind](handover, rnd);
-      let outcome: string;
-      try {
-        restoreHandover(damaged, new CheckedSink(machine), { maxObjects });
-        outcome = 'restored';
-      } catch (e) {
-        if (isKhoError(e)) outcome = e.errno;
-        else {
-          outcome = 'UNTYPED';
-          if (failures.length < 5) failures.push(`case ${i} (${kind}): ${(e as Error).message}`);
-        }
-      }
-      tally[outcome] = (tally[outcome] ?? 0) + 1;
-    }
+    const { legitFolios, tally, failures } = fuzzRestores(handover, machine, CASES, 0x4b484f50 ^ id.length);
+    expect(legitFolios).toBe(folios + 1);
     console.log(`fuzz ${id}: ${CASES} corrupted images, outcomes ${JSON.stringify(tally)}`);
     expect(failures).toEqual([]);
     expect(tally.ECORRUPT ?? 0).toBeGreaterThan(0);
