@@ -365,4 +365,19 @@ describe('the scan on an observed memory', () => {
       }
     }
   });
+
+  it("reports none of the binary search's loads: the kernel makes none, and the visits it skips are priced from `scanned`", () => {
+    const regions = 1000;
+    const loadsOfLastReserve = (search: 'linear' | 'binary') => {
+      const c = new ArrayLoads(NEXT_KERNEL_SCRATCH_BASE);
+      const t = new MemblockTable({ mem: new TracedPhysMem(memblockBanks(), c), search, perWord: true });
+      for (let i = 0; i < regions; i++) t.reserve((i + 1) * 2 * P, P);
+      c.loads = 0;
+      const s = t.stats().scanned;
+      // In front of every region: the scan stops at region 0 either way, and the search skips nothing.
+      t.reserve(0, P);
+      return { loads: c.loads, scanned: t.stats().scanned - s };
+    };
+    expect(loadsOfLastReserve('binary')).toEqual(loadsOfLastReserve('linear'));
+  });
 });

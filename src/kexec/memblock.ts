@@ -336,16 +336,23 @@ export class MemblockTable implements FolioSink {
     return this.pageW[off >>> 12] + ((off & 4095) >>> 2);
   }
 
-  /** The first region a scan for [base, ...) can stop at or change: 0 for the kernel's linear scan, else a binary search over region ends. */
+  /**
+   * The first region a scan for [base, ...) can stop at or change: 0 for
+   * the kernel's linear scan, else a binary search over region ends. The
+   * search reads the host words, unobserved: the kernel makes none of its
+   * loads, and the model prices the visits it stands for (`scanned`).
+   */
   private firstCandidate(base: number): number {
     if (!this.binary) return 0;
-    const mem = this.mem;
+    const words = this.mem.words;
     let lo = 0;
     let hi = this.cnt;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const off = mid * MEMBLOCK_REGION_BYTES;
-      const end = mem.ld64(this.fw(off)) + mem.ld64(this.fw(off + 8));
+      const b = this.fw(off);
+      const s = this.fw(off + 8);
+      const end = (words[b] >>> 0) + words[b + 1] * TWO32 + (words[s] >>> 0) + words[s + 1] * TWO32;
       if (end <= base) lo = mid + 1;
       else hi = mid;
     }

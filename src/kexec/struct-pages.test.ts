@@ -96,6 +96,34 @@ describe('the head struct page (kho_preserved_memory_reserve)', () => {
   });
 });
 
+describe('kernels on one memory (memoryOf)', () => {
+  const list = Float64Array.of(8 * GiB, 9, 8 * GiB + 512 * P, 0, 40 * GiB, 2, 3 * GiB, 0);
+  const run = (k: NextKernel) => {
+    k.reset();
+    k.runList(list);
+    return { stats: k.stats(), check: k.check(list), head: k.structPages.field((40 * GiB) / P, PAGE_PRIVATE) };
+  };
+
+  it('each reset before its run, they do what kernels of their own memory do, and back no host page of their own', () => {
+    const eager = new NextKernel(RAM, { deferredInit: false });
+    const deferred = new NextKernel(RAM, { deferredInit: true, structPageCap: 2, memoryOf: eager });
+    const alone = { eager: run(new NextKernel(RAM, { deferredInit: false })), deferred: run(new NextKernel(RAM, { deferredInit: true, structPageCap: 2 })) };
+    expect(deferred.mem).toBe(eager.mem);
+    for (let i = 0; i < 2; i++) {
+      expect(run(deferred)).toEqual(alone.deferred);
+      expect(run(eager)).toEqual(alone.eager);
+    }
+    expect(alone.eager.check).toBeUndefined();
+    expect(alone.deferred.check).toBeUndefined();
+  });
+
+  it('refuses a kernel of another window or tracer', () => {
+    const eager = new NextKernel(RAM, { deferredInit: false });
+    expect(() => new NextKernel(RAM, { window: 2 * 64 * MiB, memoryOf: eager })).toThrow(/same vmemmap window/);
+    expect(() => new NextKernel(RAM, { tracer: new TouchCounter(), memoryOf: eager })).toThrow(/same tracer/);
+  });
+});
+
 describe('deferred struct page init (init_deferred_page on every struct page)', () => {
   it('writes 2^order struct pages of 64 bytes: 13 stores each, then the head (per word)', () => {
     const c = new VmemmapCounter();

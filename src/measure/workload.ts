@@ -79,23 +79,15 @@ export function withFolio(live: LiveSet, phys: number, order: number): LiveSet {
   return { folios: live.folios + 1, bytes: live.bytes + FOLIO_BYTES[order], hash: (live.hash + folioHash(phys, order)) >>> 0 };
 }
 
-/** A FolioSink that counts and fingerprints what it is given (the check of a restore against the live set). */
-export class CheckSink {
-  folios = 0;
-  bytes = 0;
-  hash = 0;
-
-  add(phys: number, order: number): void {
-    this.folios++;
-    this.bytes += FOLIO_BYTES[order];
-    this.hash = (this.hash + folioHash(phys, order)) >>> 0;
+/** The live set a recorded folio list ([phys, order, ...], FolioList.toArray()) holds: the check of a restore. */
+export function liveSetOf(list: Float64Array): LiveSet {
+  let bytes = 0;
+  let hash = 0;
+  for (let i = 0; i + 1 < list.length; i += 2) {
+    bytes += FOLIO_BYTES[list[i + 1]];
+    hash = (hash + folioHash(list[i], list[i + 1])) >>> 0;
   }
-
-  reset(): void {
-    this.folios = 0;
-    this.bytes = 0;
-    this.hash = 0;
-  }
+  return { folios: list.length >> 1, bytes, hash };
 }
 
 /** A FolioSink that only counts folios and bytes: the bare walk's sink, so that the walk is what is timed. */
