@@ -22,7 +22,7 @@ options:
   --profile <name>      ${PROFILE_NAMES.join(' | ')} (default: default)
   --structures <ids>    comma-separated, or "all" (default); known: ${STRUCTURE_IDS.join(', ')}
   --scenarios <ids>     comma-separated, or "all" (default); known: ${SCENARIO_IDS.join(', ')}
-  --out <dir>           the run folder (default: reports/<timestamp>-<profile>)
+  --out <dir>           the run folder (default: reports/<timestamp>-<profile>, or -design-space)
   --seed <n>            the run seed, an integer 0..4294967295 (default: ${DEFAULT_SEED})
   --processes <n>       fresh timing processes per pair (default: the profile's; smoke 3, default and full 10)
   --cross-check         re-measure preserve latency with benny (benchmark.js) too

@@ -59,11 +59,11 @@ const defaultIo: RunIo = {
   tty: Boolean(process.stderr.isTTY),
 };
 
-/** reports/<yyyymmdd-hhmmss>-<profile>, under the current directory. */
-export function defaultRunDir(profile: ProfileName, now = new Date()): string {
+/** reports/<yyyymmdd-hhmmss>-<profile>, or -design-space for that sweep alone, under the current directory. */
+export function defaultRunDir(kind: ProfileName | 'design-space', now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
-  return resolve('reports', `${stamp}-${profile}`);
+  return resolve('reports', `${stamp}-${kind}`);
 }
 
 /** Which requested structures can be measured; the others with the reason. */
@@ -92,7 +92,7 @@ interface Session {
 }
 
 function newSession(opts: BenchOptions, io: RunIo): Session {
-  const out = prepareOutDir(opts.out ?? defaultRunDir(opts.profile));
+  const out = prepareOutDir(opts.out ?? defaultRunDir(opts.designSpace ? 'design-space' : opts.profile));
   const dir = out.path;
   if (existsSync(join(dir, RESULTS_FILE))) {
     throw new UsageError(`${dir} already holds a run; continue it with --resume ${dir} or choose another --out`);

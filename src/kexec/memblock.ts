@@ -222,6 +222,9 @@ export interface MemblockRegion {
   readonly nid: number;
 }
 
+/** A region read into a reused object (the cold checks over 10^5 regions). */
+type RegionFields = { -readonly [K in keyof MemblockRegion]: MemblockRegion[K] };
+
 /** The banks a standalone table's own memory needs. */
 export function memblockBanks(dataBytes = STANDALONE_DATA_BYTES): Bank[] {
   return [
@@ -831,7 +834,11 @@ export class MemblockTable implements FolioSink {
 
   stats(): MemblockStats {
     let bytes = 0;
-    for (const r of this.regionList()) if ((r.flags & MEMBLOCK_RSRV_KERN) === 0) bytes += r.size;
+    const r = { base: 0, size: 0, flags: 0, nid: 0 };
+    for (let i = 0; i < this.cnt; i++) {
+      this.readRegion(i, r);
+      if ((r.flags & MEMBLOCK_RSRV_KERN) === 0) bytes += r.size;
+    }
     return {
       reserves: this.reserves,
       regions: this.cnt,
@@ -866,13 +873,13 @@ export class MemblockTable implements FolioSink {
     }
     starts.sort();
     ends.sort();
-    const regions = this.regionList();
     let total = 0;
     let prevEnd = -1;
     let kern = 0;
-    const user: MemblockRegion[] = [];
-    for (let i = 0; i < regions.length; i++) {
-      const r = regions[i];
+    const user: number[] = [];
+    const r = { base: 0, size: 0, flags: 0, nid: 0 };
+    for (let i = 0; i < this.cnt; i++) {
+      this.readRegion(i, r);
       total += r.size;
       if (r.size <= 0 || r.base < prevEnd) return `memblock.reserved region ${i} at ${hex(r.base)} is empty or overlaps the one before`;
       prevEnd = r.base + r.size;
@@ -881,7 +888,7 @@ export class MemblockTable implements FolioSink {
         if (r.base !== this.arrayPa || r.size !== pageAlign(this.max * MEMBLOCK_REGION_BYTES)) {
           return `memblock.reserved region ${i} [${hex(r.base)}, ${hex(r.base + r.size)}) is the kernel's but not its region array`;
         }
-      } else user.push(r);
+      } else user.push(i);
     }
     if (total !== this.totalSize) return `memblock.reserved.total_size is ${hex(this.totalSize)} but its regions add up to ${hex(total)}`;
     const wantKern = this.arrayPa === MEMBLOCK_STATIC_PA ? 0 : 1;
@@ -904,8 +911,8 @@ export class MemblockTable implements FolioSink {
           if (depth === 0) break;
         }
       }
-      const r = user[u];
-      if (r === undefined) return `memblock.reserved lacks the preserved range [${hex(segStart)}, ${hex(segEnd)})`;
+      if (u >= user.length) return `memblock.reserved lacks the preserved range [${hex(segStart)}, ${hex(segEnd)})`;
+      this.readRegion(user[u], r);
       if (r.base !== segStart || r.base + r.size !== segEnd) {
         return `memblock.reserved region [${hex(r.base)}, ${hex(r.base + r.size)}) is not the preserved range [${hex(segStart)}, ${hex(segEnd)})`;
       }
@@ -914,16 +921,30 @@ export class MemblockTable implements FolioSink {
       }
       u++;
     }
-    if (u < user.length) return `memblock.reserved region [${hex(user[u].base)}, ${hex(user[u].base + user[u].size)}) covers no preserved folio`;
+    if (u < user.length) {
+      this.readRegion(user[u], r);
+      return `memblock.reserved region [${hex(r.base)}, ${hex(r.base + r.size)}) covers no preserved folio`;
+    }
     return undefined;
   }
 
   /** Region i read straight from the host words (not an access the kernel makes). */
   private region(i: number): MemblockRegion {
+    const r: RegionFields = { base: 0, size: 0, flags: 0, nid: 0 };
+    this.readRegion(i, r);
+    return r;
+  }
+
+  /** Region i into `out`, from the host words: a check of 10^5 regions allocates nothing per region. */
+  private readRegion(i: number, out: RegionFields): void {
     const words = this.mem.words;
     const off = i * MEMBLOCK_REGION_BYTES;
-    const u64 = (o: number) => (words[this.fw(o)] >>> 0) + (words[this.fw(o) + 1] >>> 0) * 2 ** 32;
-    return { base: u64(off), size: u64(off + 8), flags: words[this.fw(off + 16)] >>> 0, nid: words[this.fw(off + 20)] };
+    const b = this.fw(off);
+    const s = this.fw(off + 8);
+    out.base = (words[b] >>> 0) + (words[b + 1] >>> 0) * TWO32;
+    out.size = (words[s] >>> 0) + (words[s + 1] >>> 0) * TWO32;
+    out.flags = words[this.fw(off + 16)] >>> 0;
+    out.nid = words[this.fw(off + 20)];
   }
 }
 
