@@ -12,9 +12,8 @@ import { getString, getU64, readFdt, writeFdt, type FdtNodeSpec } from '../../sr
 import { FolioList, handOver, restoreHandover, type Folio, type Handover } from '../../src/kexec/kexec.ts';
 import { Machine } from '../../src/ram/machine.ts';
 import { PAGE_SIZE } from '../../src/ram/phys-mem.ts';
-import { isKhoError } from '../../src/tracker/errors.ts';
 import { MAX_ORDER, type Tracker } from '../../src/tracker/tracker.ts';
-import { keyList, wideMachine, withFdtPage } from '../../test/harness.ts';
+import { errnoOf, keyList, wideMachine, withFdtPage } from '../../test/harness.ts';
 import { seededRandom } from '../../test/corrupt.ts';
 import { structureSpec } from '../index.ts';
 import { RawImage } from '../radix/raw-image.ts';
@@ -163,16 +162,6 @@ function restored(h: Handover): Folio[] {
 }
 
 const fdtFolio = (t: Tracker): Folio => ({ phys: t.fdtPage, order: 0 });
-
-function errnoOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    if (isKhoError(e)) return e.errno;
-    throw e;
-  }
-  return undefined;
-}
 
 /** Folios of orders 0..18 anywhere in the workload RAM, or packed into one small window (runs, dense leaves). */
 function folioArb(machine: Machine): fc.Arbitrary<Folio> {
