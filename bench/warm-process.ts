@@ -14,16 +14,13 @@ import { takeHandover } from '../src/measure/serialize.ts';
 import { CountSink } from '../src/measure/workload.ts';
 import { Machine } from '../src/ram/machine.ts';
 import { PhysMem } from '../src/ram/phys-mem.ts';
+import { quantile } from '../src/stats/percentile.ts';
 import type { StructureId, Tracker } from '../src/tracker/tracker.ts';
 import { structureSpec } from '../structures/index.ts';
 import { scenarioSeed } from './jobs/seeds.ts';
 import { SCENARIOS, type ScenarioId } from './scenarios.ts';
 
 const hr = process.hrtime.bigint;
-
-function median(xs: readonly number[]): number {
-  return [...xs].sort((a, b) => a - b)[xs.length >> 1];
-}
 
 function main(argv: readonly string[]): void {
   const [structure, scenario, passArg = '20'] = argv;
@@ -56,7 +53,7 @@ function main(argv: readonly string[]): void {
     restoreFromMemory(structure as StructureId, mem, handover.fdt, sink);
     walk.push(Number(hr() - t0) / sink.folios);
   }
-  const late = (xs: number[]) => median(xs.slice(passes >> 1)).toFixed(1);
+  const late = (xs: number[]) => quantile(xs.slice(passes >> 1), 0.5).toFixed(1);
   console.log(`${structure} ${scenario}: preserve ${preserve[0].toFixed(1)} ns/folio first, ${late(preserve)} warm; walk ${walk[0].toFixed(1)} first, ${late(walk)} warm`);
 }
 

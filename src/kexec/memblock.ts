@@ -347,15 +347,12 @@ export class MemblockTable implements FolioSink {
    */
   private firstCandidate(base: number): number {
     if (!this.binary) return 0;
-    const words = this.mem.words;
     let lo = 0;
     let hi = this.cnt;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const off = mid * MEMBLOCK_REGION_BYTES;
-      const b = this.fw(off);
-      const s = this.fw(off + 8);
-      const end = (words[b] >>> 0) + words[b + 1] * TWO32 + (words[s] >>> 0) + words[s + 1] * TWO32;
+      const end = this.hostU64(this.fw(off)) + this.hostU64(this.fw(off + 8));
       if (end <= base) lo = mid + 1;
       else hi = mid;
     }
@@ -834,7 +831,7 @@ export class MemblockTable implements FolioSink {
 
   stats(): MemblockStats {
     let bytes = 0;
-    const r = { base: 0, size: 0, flags: 0, nid: 0 };
+    const r: RegionFields = { base: 0, size: 0, flags: 0, nid: 0 };
     for (let i = 0; i < this.cnt; i++) {
       this.readRegion(i, r);
       if ((r.flags & MEMBLOCK_RSRV_KERN) === 0) bytes += r.size;
@@ -877,7 +874,7 @@ export class MemblockTable implements FolioSink {
     let prevEnd = -1;
     let kern = 0;
     const user: number[] = [];
-    const r = { base: 0, size: 0, flags: 0, nid: 0 };
+    const r: RegionFields = { base: 0, size: 0, flags: 0, nid: 0 };
     for (let i = 0; i < this.cnt; i++) {
       this.readRegion(i, r);
       total += r.size;
@@ -939,12 +936,16 @@ export class MemblockTable implements FolioSink {
   private readRegion(i: number, out: RegionFields): void {
     const words = this.mem.words;
     const off = i * MEMBLOCK_REGION_BYTES;
-    const b = this.fw(off);
-    const s = this.fw(off + 8);
-    out.base = (words[b] >>> 0) + (words[b + 1] >>> 0) * TWO32;
-    out.size = (words[s] >>> 0) + (words[s + 1] >>> 0) * TWO32;
+    out.base = this.hostU64(this.fw(off));
+    out.size = this.hostU64(this.fw(off + 8));
     out.flags = words[this.fw(off + 16)] >>> 0;
     out.nid = words[this.fw(off + 20)];
+  }
+
+  /** The u64 at host word w, unobserved (base and size are below 2^52: the high half is a non-negative int32). */
+  private hostU64(w: number): number {
+    const words = this.mem.words;
+    return (words[w] >>> 0) + words[w + 1] * TWO32;
   }
 }
 
