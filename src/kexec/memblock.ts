@@ -83,8 +83,7 @@
 import type { FolioSink } from '../tracker/tracker.ts';
 import { KhoError, hex } from '../tracker/errors.ts';
 import { type Bank, INV_PAGE_SIZE, INV_TWO32, PAGE_SIZE, PhysMem } from '../ram/phys-mem.ts';
-import { type MemTracer, TracedPhysMem } from '../ram/traced-mem.ts';
-import type { AluKind } from '../model/cpu.ts';
+import { type MemTracer, TracedPhysMem, repeatCharger, reportCopy } from '../ram/traced-mem.ts';
 
 /** INIT_MEMBLOCK_REGIONS (INIT_MEMBLOCK_RESERVED_REGIONS on x86-64). */
 export const MEMBLOCK_INIT_REGIONS = 128;
@@ -144,49 +143,6 @@ export interface MemblockOptions {
    * replays in a benchmark's time.
    */
   readonly priceMoves?: boolean;
-}
-
-/** A tracer that also takes ALU work, as MachineModel does (and a fan-out that forwards it). */
-type AluTracer = MemTracer & {
-  alu?: (kind: AluKind, count: number) => void;
-  cpu?: { readonly implied?: Readonly<Record<string, Readonly<Partial<Record<AluKind, number>>>>> };
-};
-
-const NO_CHARGE = (_loads: number, _stores: number): void => {};
-
-/**
- * The instructions of accesses a bulk event stands for. A bulk event (one
- * load or store over a run of sequential accesses) reaches every line the
- * kernel's word accesses reach, in the same order; what it leaves out are
- * the further accesses to a line just touched (the rest of a struct page's
- * 13 stores, the rest of a region's base and size, the loads of hot kernel
- * data every struct page repeats). In the model those are L1 hits on
- * lines already in L1 (so they add no latency, no bandwidth, and no step
- * of their own: the bulk reporter keeps at least one load in every step
- * that had one), and each costs the instructions the model implies for a
- * load or a store event. This charges those instructions through the
- * tracer's alu(), per the tracer's CPU when it exposes one (a
- * MachineModel), else 1 'alu' per access (the implied mix of the CPU
- * files). A tracer without alu() (a fan-out that does not forward it, a
- * TouchCounter) is not charged: lines and pages are the same either way.
- * Only the model's L1 hit count differs: it counts line touches, not the
- * word accesses within a line.
- */
-export function repeatCharger(tracer: MemTracer): (loads: number, stores: number) => void {
-  const t = tracer as AluTracer;
-  const alu = t.alu;
-  if (typeof alu !== 'function') return NO_CHARGE;
-  const implied = t.cpu?.implied;
-  const mix = (ev: string): [AluKind, number][] => {
-    const m = implied?.[ev];
-    return m === undefined ? [['alu', 1]] : (Object.entries(m) as [AluKind, number][]).filter(([, n]) => n > 0);
-  };
-  const load = mix('load');
-  const store = mix('store');
-  return (loads, stores) => {
-    if (loads > 0) for (const [kind, n] of load) alu.call(t, kind, loads * n);
-    if (stores > 0) for (const [kind, n] of store) alu.call(t, kind, stores * n);
-  };
 }
 
 export type MemblockStats = {
@@ -274,7 +230,7 @@ export class MemblockTable implements FolioSink {
     this.perWord = options.perWord ?? false;
     this.tracer = !this.perWord && this.mem instanceof TracedPhysMem ? this.mem.tracer : null;
     this.moveTracer = options.priceMoves ? null : this.tracer;
-    this.charge = this.tracer !== null ? repeatCharger(this.tracer) : NO_CHARGE;
+    this.charge = repeatCharger(this.tracer);
     this.staticPages = Int32Array.of(this.mem.wbase(MEMBLOCK_STATIC_PA));
     this.pageW = this.staticPages;
     this.reset();
@@ -668,7 +624,7 @@ export class MemblockTable implements FolioSink {
         const da = ((e - 1 + d) & ~4095) - d;
         if (da > a) a = da;
         if (src > a) a = src;
-        if (tracer !== null) events += this.reportMove(tracer, a, e, d);
+        if (tracer !== null) events += reportCopy(tracer, this.arrayPa, a, e, d);
         const sw = pageW[a >>> 12] + ((a & 4095) >>> 2);
         const dw = pageW[(a + d) >>> 12] + (((a + d) & 4095) >>> 2);
         words.copyWithin(dw, sw, sw + ((e - a) >>> 2));
@@ -681,32 +637,10 @@ export class MemblockTable implements FolioSink {
         const de = ((a + d) & ~4095) + PAGE_SIZE - d;
         if (de < e) e = de;
         if (end < e) e = end;
-        if (tracer !== null) events += this.reportMove(tracer, a, e, d);
+        if (tracer !== null) events += reportCopy(tracer, this.arrayPa, a, e, d);
         const sw = pageW[a >>> 12] + ((a & 4095) >>> 2);
         const dw = pageW[(a + d) >>> 12] + (((a + d) & 4095) >>> 2);
         words.copyWithin(dw, sw, sw + ((e - a) >>> 2));
-        a = e;
-      }
-    }
-    return events;
-  }
-
-  /** The bulk events of one chunk [from, to) moved by d bytes: per source line, its load then the store of its bytes, in the copy's direction; returns the events of each kind. */
-  private reportMove(tracer: MemTracer, from: number, to: number, d: number): number {
-    const pa = this.arrayPa;
-    let events = 0;
-    if (d > 0) {
-      for (let e = to; e > from; events++) {
-        const a = Math.max(from, (e - 1) & ~63);
-        tracer.load(pa + a, e - a);
-        tracer.store(pa + a + d, e - a);
-        e = a;
-      }
-    } else {
-      for (let a = from; a < to; events++) {
-        const e = Math.min(to, (a & ~63) + 64);
-        tracer.load(pa + a, e - a);
-        tracer.store(pa + a + d, e - a);
         a = e;
       }
     }

@@ -77,7 +77,7 @@
  * sees the same lines in the same order, with the same first and last
  * touches (what replacement, the prefetcher and the TLB go by); what the
  * events leave out are L1 hits on lines just touched, charged as the
- * instructions the model implies for them (repeatCharger in memblock.ts).
+ * instructions the model implies for them (repeatCharger in src/ram/traced-mem.ts).
  *
  * The vmemmap. The struct page of pfn p is at VMEMMAP_BASE + 64 p (the
  * vmemmap's virtual layout, taken as physical: a 16 TiB machine's struct
@@ -105,7 +105,7 @@
 import { KhoError, hex } from '../tracker/errors.ts';
 import { type Bank, INV_PAGE_SIZE, INV_TWO32, PAGE_SIZE, PhysMem } from '../ram/phys-mem.ts';
 import { type MemTracer, TracedPhysMem } from '../ram/traced-mem.ts';
-import { NEXT_KERNEL_DATA_PA, repeatCharger } from './memblock.ts';
+import { NEXT_KERNEL_DATA_PA } from './memblock.ts';
 
 export const STRUCT_PAGE_BYTES = 64;
 /** Byte offsets of struct page's fields. */
@@ -172,8 +172,6 @@ export class FoldedTracedMem extends TracedPhysMem {
   /** Pages from a vmemmap window page to the true page of the struct pages being written. */
   vmemmapFold = 0;
   usemapFold = 0;
-  /** The instructions of `loads` and `stores` word accesses a bulk event stands for (see repeatCharger). */
-  readonly repeats: (loads: number, stores: number) => void;
   private readonly vmFirst: number;
   private readonly vmEnd: number;
   private readonly umFirst: number;
@@ -186,7 +184,6 @@ export class FoldedTracedMem extends TracedPhysMem {
     this.vmEnd = (l.vmemmapStore + window) * INV_PAGE_SIZE;
     this.umFirst = l.usemapStore * INV_PAGE_SIZE;
     this.umEnd = (l.usemapStore + l.usemapBytes) * INV_PAGE_SIZE;
-    this.repeats = repeatCharger(tracer);
   }
 
   override pfnOfWord(i: number): number {

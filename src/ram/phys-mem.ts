@@ -296,6 +296,15 @@ export class PhysMem {
     this.words[i] = v;
   }
 
+  /**
+   * memmove of n words from word index src to dst (the ranges may overlap),
+   * each range within one page: a block's entries moving up or down to make
+   * or close a gap, or copied to another block.
+   */
+  copyWords(dst: number, src: number, n: number): void {
+    this.words.copyWithin(dst, src, src + n);
+  }
+
   /** The u64 at word index i (even), as a number: exact below 2^53, at least 2^53 above. */
   ld64(i: number): number {
     const w = this.words;

@@ -14,6 +14,13 @@
  *                          it cannot start before that load completes
  *   alu(kind, n)           instructions a bulk event stands for (optional)
  *
+ * A memmove (`copyWords`) is reported in bulk: per source cache line, one
+ * load of its bytes and one store of them at the destination, in the
+ * copy's direction (reportCopy); the rest of its accesses (the kernel's
+ * memmove moves 8 bytes at a time) are charged as instructions
+ * (repeatCharger). It reaches the same lines, in the same order, as the
+ * copy done word by word.
+ *
  * Every page an observed walk reads gets a host slot (a read of a page that
  * reads as zero backs it with zeros), so that each word index maps back to
  * its physical address; the contents read are the same.
@@ -38,6 +45,76 @@ export interface MemTracer {
   alu?(kind: AluKind, count: number): void;
 }
 
+/** A tracer that also takes ALU work, as MachineModel does (and a fan-out that forwards it). */
+type AluTracer = MemTracer & {
+  cpu?: { readonly implied?: Readonly<Record<string, Readonly<Partial<Record<AluKind, number>>>>> };
+};
+
+const NO_CHARGE = (_loads: number, _stores: number): void => {};
+
+/**
+ * The instructions of accesses a bulk event stands for. A bulk event (one
+ * load or store over a run of sequential accesses) reaches every line the
+ * kernel's word accesses reach, in the same order; what it leaves out are
+ * the further accesses to a line just touched (the rest of a struct page's
+ * 13 stores, the rest of a region's base and size, the loads of hot kernel
+ * data every struct page repeats, the rest of a memmove's 8-byte moves). In
+ * the model those are L1 hits on lines already in L1 (so they add no
+ * latency, no bandwidth, and no step of their own: the bulk reporter keeps
+ * at least one load in every step that had one), and each costs the
+ * instructions the model implies for a load or a store event. This charges
+ * those instructions through the tracer's alu(), per the tracer's CPU when
+ * it exposes one (a MachineModel), else 1 'alu' per access (the implied mix
+ * of the CPU files). A tracer without alu() (a TouchCounter) is not
+ * charged: lines and pages are the same either way. Only the model's L1 hit
+ * count differs: it counts line touches, not the word accesses within a
+ * line.
+ */
+export function repeatCharger(tracer: MemTracer | null): (loads: number, stores: number) => void {
+  if (tracer === null) return NO_CHARGE;
+  const t = tracer as AluTracer;
+  const alu = t.alu;
+  if (typeof alu !== 'function') return NO_CHARGE;
+  const implied = t.cpu?.implied;
+  const mix = (ev: string): [AluKind, number][] => {
+    const m = implied?.[ev];
+    return m === undefined ? [['alu', 1]] : (Object.entries(m) as [AluKind, number][]).filter(([, n]) => n > 0);
+  };
+  const load = mix('load');
+  const store = mix('store');
+  return (loads, stores) => {
+    if (loads > 0) for (const [kind, n] of load) alu.call(t, kind, loads * n);
+    if (stores > 0) for (const [kind, n] of store) alu.call(t, kind, stores * n);
+  };
+}
+
+/**
+ * The bulk events of a memmove of bytes [from, to) after `pa` (64-byte
+ * aligned) by d bytes: per source line, its load then the store of its
+ * bytes, from the top down when moving up (d > 0) and from the bottom up
+ * otherwise, as a copy that never overwrites bytes still to be moved goes;
+ * returns the lines (events of each kind).
+ */
+export function reportCopy(tracer: MemTracer, pa: number, from: number, to: number, d: number): number {
+  let events = 0;
+  if (d > 0) {
+    for (let e = to; e > from; events++) {
+      const a = Math.max(from, (e - 1) & ~(CACHE_LINE - 1));
+      tracer.load(pa + a, e - a);
+      tracer.store(pa + a + d, e - a);
+      e = a;
+    }
+  } else {
+    for (let a = from; a < to; events++) {
+      const e = Math.min(to, (a & ~(CACHE_LINE - 1)) + CACHE_LINE);
+      tracer.load(pa + a, e - a);
+      tracer.store(pa + a + d, e - a);
+      a = e;
+    }
+  }
+  return events;
+}
+
 /** Sends every event to each of several tracers, in order. */
 export class TracerFanout implements MemTracer {
   constructor(private readonly tracers: readonly MemTracer[]) {}
@@ -59,12 +136,16 @@ export class TracerFanout implements MemTracer {
 }
 
 export class TracedPhysMem extends PhysMem {
+  /** The instructions of `loads` and `stores` accesses a bulk event stands for (see repeatCharger). */
+  readonly repeats: (loads: number, stores: number) => void;
+
   constructor(
     banks: readonly Bank[],
     readonly tracer: MemTracer,
     unbacked: UnbackedPolicy = 'zero',
   ) {
     super(banks, unbacked);
+    this.repeats = repeatCharger(tracer);
   }
 
   /** A machine memory that reports to `tracer` (for MachineConfig.mem). */
@@ -129,6 +210,17 @@ export class TracedPhysMem extends PhysMem {
   override atomicCas(i: number, expected: number, value: number): number {
     this.tracer.atomic(this.pa(i), 4);
     return super.atomicCas(i, expected, value);
+  }
+
+  override copyWords(dst: number, src: number, n: number): void {
+    if (n <= 0) return;
+    const srcPa = this.pa(src);
+    const page = srcPa - (srcPa % PAGE_SIZE);
+    const from = srcPa - page;
+    const lines = reportCopy(this.tracer, page, from, from + 4 * n, this.pa(dst) - srcPa);
+    const moves = Math.ceil(n / 2);
+    if (moves > lines) this.repeats(moves - lines, moves - lines);
+    super.copyWords(dst, src, n);
   }
 
   override zeroPage(pfn: number): void {

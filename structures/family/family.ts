@@ -546,7 +546,7 @@ export class FamilyTracker extends TrackerBase {
     const mem = this.mem;
     let n = p;
     while (mem.ld(leaf + n) !== 0) n++;
-    for (let k = n; k > p; k--) mem.st(leaf + k, mem.ld(leaf + k - 1));
+    mem.copyWords(leaf + p + 1, leaf + p, n - p);
     mem.st(leaf + p, x);
   }
 

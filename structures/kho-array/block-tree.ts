@@ -161,9 +161,7 @@ function shiftEntries(mem: PhysMem, b: number, from: number, count: number, to: 
   const w = width(blockIsIndex(mem, b));
   const src = b + 2 + w * from;
   const dst = b + 2 + w * to;
-  const len = w * count;
-  if (dst > src) for (let k = len - 1; k >= 0; k--) mem.st(dst + k, mem.ld(src + k));
-  else for (let k = 0; k < len; k++) mem.st(dst + k, mem.ld(src + k));
+  mem.copyWords(dst, src, w * count);
 }
 
 /** Adds `shift` to the offsets of runs [from, from + count) of leaf b. */
@@ -178,7 +176,7 @@ function moveEntries(mem: PhysMem, src: number, from: number, count: number, dst
   const w = width(index);
   const s = src + 2 + w * from;
   const d = dst + 2 + w * to;
-  for (let k = 0; k < w * count; k++) mem.st(d + k, mem.ld(s + k));
+  mem.copyWords(d, s, w * count);
   if (!index) rebaseRuns(mem, dst, to, count, blockPos(mem, src) - blockPos(mem, dst));
 }
 
@@ -199,7 +197,7 @@ function putEntry(mem: PhysMem, b: number, p: number, start: number, payload: nu
 }
 
 function copyPage(mem: PhysMem, from: number, to: number): void {
-  for (let k = 0; k < PAGE_WORDS32; k++) mem.st(to + k, mem.ld(from + k));
+  mem.copyWords(to, from, PAGE_WORDS32);
 }
 
 export class BlockTree {
