@@ -55,7 +55,16 @@ describe('hostSlowdown', () => {
     const h = hostSlowdown(run(304, 10, (i) => (i === 3 ? 1 + 2 * SLOW_PROCESS_THRESHOLD : 1)));
     expect(h.slowProcesses).toEqual([3]);
     expect(h.flagged).toBe(true);
-    expect(h.message).toMatch(/^1 of 10 processes ran their calibration more than 20% above the run's median \(#3\)/);
+    expect(h.message).toMatch(/^1 of 10 processes ran a calibration more than 20% above the run's median of that calibration \(#3\)/);
+  });
+
+  it('compares a start with the starts and an end with the ends: starts 1.8x the ends on a steady host flag nothing', () => {
+    // A process's first calibration runs beside its own compiler and GC threads; its last, in warm code.
+    const h = hostSlowdown(run(307, 40).map((c) => ({ startNs: 1.8 * c.startNs, endNs: c.endNs })));
+    expect(h.slowProcesses).toEqual([]);
+    expect(h.flagged).toBe(false);
+    const one = hostSlowdown(run(307, 40).map((c, i) => ({ startNs: 1.8 * c.startNs, endNs: i === 7 ? 1.5 * c.endNs : c.endNs })));
+    expect(one.slowProcesses).toEqual([7]);
   });
 
   it('flags a host slower or faster than during the baseline, with the ratio and its interval', () => {
