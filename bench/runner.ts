@@ -35,7 +35,7 @@ import { structureSpec } from '../structures/index.ts';
 import { type BenchOptions, UsageError } from './cli.ts';
 import { type JobLauncher, prepareLauncher } from './jobs/bundle.ts';
 import { scenarioSeed } from './jobs/seeds.ts';
-import { type RunningJob, launchJob } from './jobs/launch.ts';
+import { type RunningJob, cpusToPin, launchJob } from './jobs/launch.ts';
 import { type RunLock, lockRun } from './lock.ts';
 import { type RunPlan, jobWeight, planJobs } from './plan.ts';
 import { type DesignSpacePlan, FULL_DESIGN_SPACE, PROFILES, type ProfileName, isProfileName } from './profiles.ts';
@@ -261,6 +261,9 @@ async function runSession(session: Session, lock: RunLock, opts: BenchOptions, i
   for (const o of readJobOutputs(dir)) if (planned.has(o.id)) outputs.set(o.id, o);
   const failures: NonNullable<Results['failures']> = [];
   let launcherMode = session.frame.context.runner?.launcher ?? 'pending';
+  let pinned = session.frame.context.runner?.pinned ?? false;
+  /** The CPUs of the job slots not running a job (none when jobs are not pinned). */
+  const freeCpus: number[] = [];
 
   const frameNow = (): RunFrame => {
     const all = inPlanOrder(specs, outputs);
@@ -276,7 +279,7 @@ async function runSession(session: Session, lock: RunLock, opts: BenchOptions, i
         timer: timed.length
           ? { provider: 'hrtimeNow', callNs: median(timed.map((o) => o.timer.callNs)), regionNs: median(timed.map((o) => o.timer.regionNs)) }
           : session.frame.context.timer,
-        runner: session.frame.context.runner && { ...session.frame.context.runner, jobs: session.jobs, launcher: launcherMode },
+        runner: session.frame.context.runner && { ...session.frame.context.runner, jobs: session.jobs, launcher: launcherMode, pinned },
         calibration: calibrationOf(all),
         peakRssBytes: {
           job: Math.max(0, session.frame.context.peakRssBytes?.job ?? 0, ...all.map((o) => o.maxRssBytes)),
@@ -340,6 +343,8 @@ async function runSession(session: Session, lock: RunLock, opts: BenchOptions, i
     if (todo.length) {
       launcher = await prepareLauncher();
       launcherMode = launcher.mode;
+      freeCpus.push(...cpusToPin(session.jobs));
+      pinned = freeCpus.length > 0;
       if (launcher.mode === 'tsx') progress.note('note: esbuild unavailable, job processes start through tsx (slower start)');
       await new Promise<void>((done) => {
         const queue = [...todo];
@@ -349,9 +354,11 @@ async function runSession(session: Session, lock: RunLock, opts: BenchOptions, i
         };
         const start = (spec: JobSpec) => {
           const t0 = Date.now();
-          const job = launchJob(spec, launcher!);
+          const cpu = freeCpus.shift();
+          const job = launchJob(spec, launcher!, cpu);
           running.add(job);
           void job.done.then((outcome) => {
+            if (cpu !== undefined) freeCpus.push(cpu);
             running.delete(job);
             if (!interrupted) {
               const seconds = (Date.now() - t0) / 1000;

@@ -4,11 +4,12 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readResults } from '../../src/results/io.ts';
 import { CSV_COLUMNS } from '../../src/results/csv.ts';
+import { cpusToPin } from '../jobs/launch.ts';
 
 const MAIN = join(process.cwd(), 'bench', 'main.ts');
 /**
@@ -36,6 +37,15 @@ const REQUIRED_METRICS = [
   'metadata_bytes_peak',
 ];
 
+describe('cpusToPin', () => {
+  it('gives one distinct CPU per job slot, or none when the machine has fewer CPUs than slots', () => {
+    const two = cpusToPin(2);
+    expect([0, 2]).toContain(two.length);
+    expect(new Set(two).size).toBe(two.length);
+    expect(cpusToPin(cpus().length + 1)).toEqual([]);
+  });
+});
+
 describe('npm run bench', () => {
   it('writes a schema-valid results.json and summary.csv for a smoke run', () => {
     const out = join(root, 'smoke');
@@ -47,6 +57,8 @@ describe('npm run bench', () => {
     expect(results.context.seed).toBe(1);
     expect(results.context.node).toBe(process.version);
     expect(results.context.cpuModel.length).toBeGreaterThan(0);
+    // Smoke runs two jobs at once: each on a CPU of its own where the machine allows it.
+    expect(results.context.runner?.pinned).toBe(cpusToPin(2).length === 2);
     expect(results.pairs.map((p) => `${p.structure}/${p.scenario}`).sort()).toEqual(['flat-bitmap/dense-4k', 'flat-bitmap/sparse-4k-16m']);
     for (const p of results.pairs) {
       const preserve = p.metrics.preserve_ns_per_folio;

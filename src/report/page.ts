@@ -694,7 +694,7 @@ function contextSection(input: PageInput): SafeHtml {
   if (c.runner) {
     items.push([
       'runner',
-      `${c.runner.jobs} job(s) at once, ${c.runner.processes} fresh process(es) per pair, launcher ${c.runner.launcher}, tinybench ${c.runner.tinybench}${c.runner.benny ? `, benny ${c.runner.benny}` : ''}`,
+      `${c.runner.jobs} job(s) at once${c.runner.pinned ? ', each on a CPU of its own' : ''}, ${c.runner.processes} fresh process(es) per pair, launcher ${c.runner.launcher}, tinybench ${c.runner.tinybench}${c.runner.benny ? `, benny ${c.runner.benny}` : ''}`,
     ]);
   }
   if (c.timer) items.push(['timer', `${c.timer.provider}: ${c.timer.callNs} ns per call, ${c.timer.regionNs} ns per timed region`]);

@@ -102,6 +102,8 @@ export const MachineContext = z.object({
       jobs: z.number().int(),
       /** 'bundle' (esbuild, plain node) or 'tsx'. */
       launcher: z.string(),
+      /** Whether each job ran on a CPU of its own (bench/jobs/launch.ts, cpusToPin). */
+      pinned: z.boolean().optional(),
       /** Fresh processes per (structure, scenario). */
       processes: z.number().int(),
       tinybench: z.string(),
