@@ -39,8 +39,8 @@ export function startRestoreWorker(): RestoreWorker {
       let settled = false;
       worker.once('message', (msg: RestoreReply) => {
         settled = true;
-        // Settled once the worker is gone: tearing down its heap (the next kernel's memory) beside the job's
-        // end calibration slowed that by up to 2x.
+        // Settled once the worker is gone: tearing down its heap (the next kernel's memory) beside the job's end
+        // calibration slowed that (60 processes: median 5.13 ms against 3.74, 75th percentile 7.84 against 4.58).
         void worker.terminate().then(() => (msg.ok ? resolve(msg) : reject(new RestoreFailed(msg.message))));
       });
       worker.once('error', (e) => {

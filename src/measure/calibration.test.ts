@@ -59,7 +59,7 @@ describe('hostSlowdown', () => {
   });
 
   it('compares a start with the starts and an end with the ends: starts 1.8x the ends on a steady host flag nothing', () => {
-    // A process's first calibration runs beside its own compiler and GC threads; its last, in warm code.
+    // A process's first and last calibrations run in different company, and their medians differ.
     const h = hostSlowdown(run(307, 40).map((c) => ({ startNs: 1.8 * c.startNs, endNs: c.endNs })));
     expect(h.slowProcesses).toEqual([]);
     expect(h.flagged).toBe(false);
