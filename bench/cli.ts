@@ -34,7 +34,7 @@ options:
   --aa                  A/A run: every timing job twice, interleaved; compares the two halves
   --fail-on-regression <pct>
                         with --aa: exit 1 if a flagged timing metric differs by more than pct
-  --jobs <n>            job processes at once (default: the profile's; 1 for default and full)
+  --jobs <n>            job processes at once (default: the profile's; 2 for smoke and default, 1 for full)
   --resume <dir>        continue an interrupted run in <dir> with its own options
   --skip-report         do not write the HTML report at the end
   --help                this text`;

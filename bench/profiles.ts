@@ -4,7 +4,7 @@
  * quick look; `default` is `npm run bench`; `full` adds the sweeps to 10^7
  * folios and 16 TiB of RAM.
  */
-import type { LatencyBudget, RepeatBudget } from '../src/measure/budgets.ts';
+import type { LatencyBudget, RepeatBudget, RestoreBudget } from '../src/measure/budgets.ts';
 import { GiB, TiB } from './placement.ts';
 
 export const PROFILE_NAMES = ['smoke', 'default', 'full'] as const;
@@ -73,7 +73,7 @@ export interface Profile {
   readonly pilot: boolean;
   readonly latency: LatencyBudget;
   readonly serialize: RepeatBudget;
-  readonly restore: RepeatBudget;
+  readonly restore: RestoreBudget;
   /** Sweep points are measured more briefly. */
   readonly sweepLatency: LatencyBudget;
   readonly sweepRepeat: RepeatBudget;
@@ -94,7 +94,10 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     pilot: false,
     latency: { targetFolios: 5e3, minPasses: 1, maxPasses: 2, maxMs: 20, warmupBatches: 4 },
     serialize: { samples: 2, minSamples: 1, maxMs: 5, warmupSamples: 1, warmupMs: 0 },
-    restore: { samples: 1, minSamples: 1, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
+    restore: {
+      walk: { samples: 3, minSamples: 2, maxMs: 5, warmupSamples: 1, warmupMs: 0 },
+      parts: { samples: 1, minSamples: 1, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
+    },
     sweepLatency: { targetFolios: 2e3, minPasses: 1, maxPasses: 1, maxMs: 20, warmupBatches: 2 },
     sweepRepeat: { samples: 2, minSamples: 2, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
     // Too few points to fit a growth exponent: the report says so.
@@ -111,10 +114,16 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     pilot: true,
     latency: { targetFolios: 5e4, minPasses: 1, maxPasses: 10, maxMs: 30, warmupBatches: 16 },
     serialize: { samples: 4, minSamples: 2, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
-    // One warm-up and one timed run of each restore part per process: the restore was 70-80% of a job's time,
-    // and ten processes of one run each give the interval. Without the warm-up the timed run is the one that
-    // deoptimizes the walk for its new sink and recompiles it: 150-500 ns per folio where a warm walk takes 4-6.
-    restore: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
+    restore: {
+      // The walk (0.4-30 ms a run): after the pilot's three runs and four warm-ups, up to eight timed runs, within
+      // 20 ms. A fresh process's walk settles by its sixth to tenth run (radix random-4k: 180, 50, 99, 44, 128,
+      // 42, then 36-39 ns per folio).
+      walk: { samples: 8, minSamples: 3, maxMs: 20, warmupSamples: 4, warmupMs: 0 },
+      // One warm-up and one timed run of each other part per process: they were 70-80% of a job's time, and ten
+      // processes of one run each give the interval. Without the warm-up the timed run is the one that
+      // deoptimizes the restore for its new sink and recompiles it.
+      parts: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
+    },
     sweepLatency: { targetFolios: 5e4, minPasses: 1, maxPasses: 5, maxMs: 50, warmupBatches: 16 },
     sweepRepeat: { samples: 1, minSamples: 1, maxMs: 20, warmupSamples: 1, warmupMs: 0 },
     // Five points per axis: the fewest a growth exponent is fitted on (with its interval).
@@ -131,7 +140,10 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     pilot: true,
     latency: { targetFolios: 5e5, minPasses: 1, maxPasses: 50, maxMs: 200, warmupBatches: 64 },
     serialize: { samples: 10, minSamples: 3, maxMs: 100, warmupSamples: 1, warmupMs: 5 },
-    restore: { samples: 8, minSamples: 3, maxMs: 150, warmupSamples: 1, warmupMs: 5 },
+    restore: {
+      walk: { samples: 10, minSamples: 5, maxMs: 100, warmupSamples: 3, warmupMs: 5 },
+      parts: { samples: 8, minSamples: 3, maxMs: 150, warmupSamples: 1, warmupMs: 5 },
+    },
     sweepLatency: { targetFolios: 1e6, minPasses: 1, maxPasses: 30, maxMs: 1000, warmupBatches: 64 },
     sweepRepeat: { samples: 10, minSamples: 3, maxMs: 400, warmupSamples: 1, warmupMs: 5 },
     sweeps: {

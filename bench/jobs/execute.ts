@@ -488,7 +488,7 @@ const SWEEP_STEPS: readonly Step<SweepContext>[] = [
   preserveStep((p) => p.sweepLatency),
   handoverStep,
   serializeStep((p) => p.sweepRepeat),
-  restoreStep((p) => p.sweepRepeat),
+  restoreStep((p) => ({ walk: p.sweepRepeat, parts: p.sweepRepeat })),
   {
     name: 'exact',
     run(ctx) {

@@ -6,7 +6,7 @@
  *   timing  check the restore, then time the walk, its parts and the whole
  *   exact   count what the walk touches and run it through the machine model
  */
-import type { RepeatBudget } from '../../src/measure/budgets.ts';
+import type { RestoreBudget } from '../../src/measure/budgets.ts';
 import type { LiveSet } from '../../src/measure/workload.ts';
 import type { CpuParams } from '../../src/model/cpu.ts';
 import type { RamImage } from '../../src/ram/phys-mem.ts';
@@ -23,7 +23,7 @@ interface Common {
 export interface TimingRequest extends Common {
   readonly kind: 'timing';
   readonly live: LiveSet;
-  readonly budget: RepeatBudget;
+  readonly budget: RestoreBudget;
   readonly regionNs: number;
 }
 

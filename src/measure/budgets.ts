@@ -24,3 +24,15 @@ export interface RepeatBudget {
   readonly warmupSamples: number;
   readonly warmupMs: number;
 }
+
+/**
+ * The restore's budgets in the next kernel. The bare walk has its own: it
+ * is the cheapest part and the slowest to settle, since V8 recompiles it
+ * for each new sink (the checking run's list, the counting sink), and a
+ * fresh process's third walk still read 2 to 20 times its tenth.
+ */
+export interface RestoreBudget {
+  readonly walk: RepeatBudget;
+  /** memblock, heads, deferred init and the whole restore. */
+  readonly parts: RepeatBudget;
+}

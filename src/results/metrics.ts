@@ -43,7 +43,7 @@ export const PAIR_METRICS: readonly MetricDef[] = [
   def('serialize_ms', 'measured', 'ms', 'the serialization step at kexec (finalize); stateless trackers only publish their root'),
   def('restore_ms', 'measured', 'ms', "the next kernel's restore: the walk with memblock reservations and head struct pages, plus deferred struct page init when the scenario's kernel defers it"),
   def('restore_ns_per_folio', 'measured', 'ns', 'restore_ms per restored folio'),
-  def('restore_walk_ms', 'measured', 'ms', 'the bare walk of the metadata (a sink that only counts)'),
+  def('restore_walk_ms', 'measured', 'ms', 'the bare walk of the metadata (a sink that only counts); per process, the median of its timed walks'),
   def('restore_walk_ns_per_folio', 'measured', 'ns', 'restore_walk_ms per restored folio'),
   def('restore_memblock_ms', 'measured', 'ms', "memblock_reserve and memblock_reserved_mark_noinit of every folio (the place found by binary search; the model runs the kernel's linear scan)"),
   def('restore_memblock_ns_per_folio', 'measured', 'ns', 'restore_memblock_ms per restored folio'),
