@@ -53,7 +53,7 @@ import { PAGE_SHIFT, PHYS_LIMIT } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
 import { INV_FOLIO_BYTES, TrackerBase, statelessLifecycle } from '../../src/tracker/tracker.ts';
 import { FROM_FDT } from '../../src/kexec/restore-walk.ts';
-import { BitmapTree, LEAF_KEY_BITS, TABLE_BITS, enterPage, reportLeafBits, visitLeaves } from '../radix/table-walk.ts';
+import { BitmapTree, LEAF_KEY_BITS, TABLE_BITS, enterPage, keyHi, keyLo, reportLeafBits, visitLeaves } from '../radix/table-walk.ts';
 
 export const RFC_COMPATIBLE = KHO_V1.compatible;
 export const RFC_PROPERTY = 'preserved-order-table';
@@ -100,7 +100,8 @@ export class RadixRfcTracker extends TrackerBase {
   protected insert(phys: number, order: number): void {
     if (order > RFC_MAX_ORDER) noSlot(order);
     const top = this.tree.child(this.orderTableBase + 2 * order);
-    this.tree.set(top, TABLES[order], phys * INV_FOLIO_BYTES[order]);
+    const key = phys * INV_FOLIO_BYTES[order];
+    this.tree.set(top, TABLES[order], keyHi(key), keyLo(key));
   }
 
   /** Never reached through the lifecycle (RFC v1 has no unpreserve and no rollback); kept for the interface. */
@@ -109,7 +110,9 @@ export class RadixRfcTracker extends TrackerBase {
     const mem = this.mem;
     const lo = mem.ld(this.orderTableBase + 2 * order);
     const hi = mem.ld(this.orderTableBase + 2 * order + 1);
-    if ((lo | hi) !== 0) this.tree.clear(mem.follow(lo, hi), TABLES[order], phys * INV_FOLIO_BYTES[order]);
+    if ((lo | hi) === 0) return;
+    const key = phys * INV_FOLIO_BYTES[order];
+    this.tree.clear(mem.follow(lo, hi), TABLES[order], keyHi(key), keyLo(key));
   }
 
   protected handover(): Record<string, FdtValue> {

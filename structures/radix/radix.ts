@@ -51,7 +51,7 @@ import { PAGE_SHIFT } from '../../src/ram/phys-mem.ts';
 import { KhoError, hex } from '../../src/tracker/errors.ts';
 import { FOLIO_BYTES, INV_FOLIO_BYTES, MAX_ORDER, TrackerBase, log2Floor, statelessLifecycle } from '../../src/tracker/tracker.ts';
 import { FROM_FDT } from '../../src/kexec/restore-walk.ts';
-import { BitmapTree, enterPage, reportLeafBits, visitLeaves } from './table-walk.ts';
+import { BitmapTree, enterPage, keyHi, keyLo, reportLeafBits, visitLeaves } from './table-walk.ts';
 
 export const RADIX_COMPATIBLE = KHO_V4.compatible;
 /** The merged radix tree's lifecycle (mainline, 2026-04-05 onwards). */
@@ -93,7 +93,8 @@ export class RadixTracker extends TrackerBase {
   protected insert(phys: number, order: number): void {
     this.mem.atomicCas(this.mutex, 0, 1);
     try {
-      this.tree.set(this.rootBase, RADIX_TABLES, radixKey(phys, order));
+      const key = radixKey(phys, order);
+      this.tree.set(this.rootBase, RADIX_TABLES, keyHi(key), keyLo(key));
     } finally {
       this.mem.atomicCas(this.mutex, 1, 0);
     }
@@ -101,7 +102,8 @@ export class RadixTracker extends TrackerBase {
 
   protected remove(phys: number, order: number): void {
     this.mem.atomicCas(this.mutex, 0, 1);
-    this.tree.clear(this.rootBase, RADIX_TABLES, radixKey(phys, order));
+    const key = radixKey(phys, order);
+    this.tree.clear(this.rootBase, RADIX_TABLES, keyHi(key), keyLo(key));
     this.mem.atomicCas(this.mutex, 1, 0);
   }
 

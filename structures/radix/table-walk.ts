@@ -69,6 +69,16 @@ function tableIndex(hi: number, lo: number, t: number): number {
   return s < 32 ? ((lo >>> s) | (hi << (32 - s))) & (TABLE_ENTRIES - 1) : (hi >>> (s - 32)) & (TABLE_ENTRIES - 1);
 }
 
+/** Bits 63:32 of a key below 2^53, as an int32. */
+export function keyHi(key: number): number {
+  return (key * INV_TWO32) | 0;
+}
+
+/** Bits 31:0 of a key below 2^53, as an int32. */
+export function keyLo(key: number): number {
+  return key | 0;
+}
+
 /** How a tree of this mechanism behaves (see the block comment). */
 export interface TreeMode {
   /** Set the leaf bit with an atomic RMW (RFC v1's set_bit) rather than a plain store under a lock. */
@@ -106,11 +116,14 @@ export class BitmapTree {
     return mem.base(pa);
   }
 
-  /** Sets `key` in the tree whose top table (with `tables` table levels, top included) is at word index `top`. */
-  set(top: number, tables: number, key: number): void {
+  /**
+   * Sets the key hi:lo (its 32-bit halves, see keyHi/keyLo) in the tree whose
+   * top table (with `tables` table levels, top included) is at word index
+   * `top`. The key travels as two int32s: a key of 2^31 or more passed as a
+   * number to a call V8 does not inline costs a 16-byte heap number.
+   */
+  set(top: number, tables: number, hi: number, lo: number): void {
     const mem = this.mem;
-    const hi = (key * INV_TWO32) | 0;
-    const lo = key | 0;
     let page = top;
     let nFresh = 0;
     let branch = -1;
@@ -146,11 +159,9 @@ export class BitmapTree {
     for (let k = nFresh - 1; k >= 0; k--) this.heap.freePage(this.fresh[k]);
   }
 
-  /** Clears `key` in the tree whose top table is at word index `top`; a no-op where its path was never built. Frees nothing. */
-  clear(top: number, tables: number, key: number): void {
+  /** Clears the key hi:lo in the tree whose top table is at word index `top`; a no-op where its path was never built. Frees nothing. */
+  clear(top: number, tables: number, hi: number, lo: number): void {
     const mem = this.mem;
-    const hi = (key * INV_TWO32) | 0;
-    const lo = key | 0;
     let page = top;
     for (let t = tables; t >= 1; t--) {
       const e = page + 2 * tableIndex(hi, lo, t);
