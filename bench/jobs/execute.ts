@@ -21,6 +21,7 @@ import { opsWorkload, parseOps } from '../../src/measure/ops-file.ts';
 import { runCalibration } from '../../src/measure/calibration.ts';
 import { type ExactFigures, measureExact, measureTeardownModel } from '../../src/measure/exact.ts';
 import type { LatencyBudget } from '../../src/measure/budgets.ts';
+import { GcPauses } from '../../src/measure/gc-pauses.ts';
 import { type LatencyResult, batchSizeFor, enlargedBatch, measureLatency, pilotCost } from '../../src/measure/latency.ts';
 import { type BatchSizes, Replay, type TrackerFactory } from '../../src/measure/replay.ts';
 import { type HandoverAccount, measureFinalize, takeHandover } from '../../src/measure/serialize.ts';
@@ -164,23 +165,28 @@ interface TimedContext extends JobBase {
 /** Re-measure with bigger batches above this timer overhead (the rule is < 1% of every sample; this keeps a margin). */
 const OVERHEAD_RETRY = 0.005;
 
-function latency(ctx: TimedContext, preserve: boolean, budget: LatencyBudget): LatencyResult {
+async function latency(ctx: TimedContext, preserve: boolean, budget: LatencyBudget): Promise<LatencyResult> {
   const p = need(ctx.pilot, 'pilot');
   const warm = need(ctx.warm, 'warm pages');
   const regionNs = need(ctx.timer, 'timer').regionNs;
   // The pass cost estimate: a pass of unpreserve batches runs the build first.
   const opNs = preserve ? p.preserveNs : Math.max(p.preserveNs, p.unpreserveNs);
-  const run = (sizes: BatchSizes) => {
+  const pauses = new GcPauses();
+  const run = async (sizes: BatchSizes) => {
     const replay = new Replay(ctx.workload, ctx.create, sizes, { onGarbage: gc, warmPages: warm.pages });
-    const result = measureLatency(replay, preserve, budget, regionNs, opNs);
+    const result = await measureLatency(replay, preserve, budget, regionNs, opNs, pauses);
     warm.pages = replay.prefaultPages;
     return result;
   };
-  const result = run(p.sizes);
-  if (result.overheadFractionMax <= OVERHEAD_RETRY) return result;
-  const bigger = enlargedBatch(result, batchCap(ctx.workload, preserve));
-  if (bigger <= result.batchSize) return result;
-  return run(preserve ? { ...p.sizes, preserve: bigger } : { ...p.sizes, unpreserve: bigger });
+  try {
+    const result = await run(p.sizes);
+    if (result.overheadFractionMax <= OVERHEAD_RETRY) return result;
+    const bigger = enlargedBatch(result, batchCap(ctx.workload, preserve));
+    if (bigger <= result.batchSize) return result;
+    return await run(preserve ? { ...p.sizes, preserve: bigger } : { ...p.sizes, unpreserve: bigger });
+  } finally {
+    pauses.stop();
+  }
 }
 
 const timerStep: Step<TimedContext> = {
@@ -239,8 +245,8 @@ function preserveStep(budget: (p: Profile) => LatencyBudget): Step<TimedContext>
   return {
     name: 'preserve',
     metrics: ['preserve_ns_per_folio'],
-    run(ctx) {
-      ctx.preserve = latency(ctx, true, budget(ctx.profile));
+    async run(ctx) {
+      ctx.preserve = await latency(ctx, true, budget(ctx.profile));
     },
   };
 }
@@ -248,8 +254,8 @@ function preserveStep(budget: (p: Profile) => LatencyBudget): Step<TimedContext>
 const unpreserveStep: Step<TimedContext> = {
   name: 'unpreserve',
   metrics: ['unpreserve_ns_per_folio'],
-  run(ctx) {
-    ctx.unpreserve = latency(ctx, false, ctx.profile.latency);
+  async run(ctx) {
+    ctx.unpreserve = await latency(ctx, false, ctx.profile.latency);
   },
 };
 

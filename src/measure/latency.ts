@@ -18,11 +18,15 @@
  * see timer.ts) at BATCH_OVERHEAD_TARGET of a batch at the cost a pilot run
  * measured; the achieved fractions are reported (and checked by the caller).
  *
+ * A batch that a garbage-collection pause of V8's overlapped is left out
+ * of the summary and counted (`pausedBatches`; see gc-pauses.ts).
+ *
  * Beware when adding tasks: tinybench calls a task once at add() to see
  * whether it returns a promise unless `async` is declared.
  */
 import { Bench } from 'tinybench';
 import type { LatencyBudget } from './budgets.ts';
+import { type GcPauses, overlapsPause } from './gc-pauses.ts';
 import { type Batch, Replay, runBatch } from './replay.ts';
 import { type SampleSummary, summarize } from '../stats/summary.ts';
 import { BATCH_OVERHEAD_TARGET, chooseBatchSize } from './timer.ts';
@@ -39,13 +43,22 @@ export interface LatencyResult {
   /** Timer overhead / batch duration: at the median batch, and an upper bound over all batches. */
   readonly overheadFractionP50: number;
   readonly overheadFractionMax: number;
+  /** Timed batches left out of the summary because a garbage-collection pause overlapped them. */
+  readonly pausedBatches: number;
 }
 
 /**
  * Times every batch of one kind. `regionNs` is the timer overhead, `opNs`
  * the pilot's cost of one operation (to fit the passes in the budget).
  */
-export function measureLatency(replay: Replay, preserve: boolean, budget: LatencyBudget, regionNs: number, opNs: number): LatencyResult {
+export async function measureLatency(
+  replay: Replay,
+  preserve: boolean,
+  budget: LatencyBudget,
+  regionNs: number,
+  opNs: number,
+  pauses: GcPauses,
+): Promise<LatencyResult> {
   const perPass = replay.count(preserve);
   if (perPass === 0) throw new Error(`workload has no ${preserve ? 'preserve' : 'unpreserve'} batches`);
   const foliosPerPass = replay.batches.filter((b) => b.preserve === preserve).reduce((a, b) => a + b.folios, 0);
@@ -60,6 +73,12 @@ export function measureLatency(replay: Replay, preserve: boolean, budget: Latenc
   // Warm-up by count only: tinybench's warm-up time budget counts the batches' own durations, not the
   // fresh trackers between them, so for a short workload it would mean thousands of rebuilds.
   const warmup = Math.max(1, Math.min(budget.warmupBatches, Math.floor((budget.maxMs / 4 / passMs) * perPass)));
+  // Every batch run, the warm-up's first: its [start, end) in process.hrtime ms, and its ms per folio (tinybench's
+  // sample, which tinybench hands back sorted: these keep the order, to be matched with the pauses).
+  const runs = warmup + passes * perPass;
+  const spans = new Float64Array(2 * runs);
+  const perFolio = new Float64Array(runs);
+  let ran = 0;
   const bench = new Bench({
     name: preserve ? 'preserve' : 'unpreserve',
     timestampProvider: 'hrtimeNow',
@@ -77,7 +96,11 @@ export function measureLatency(replay: Replay, preserve: boolean, budget: Latenc
       const b = current;
       const t0 = hr();
       runBatch(tracker, b);
-      const ms = Number(hr() - t0) / 1e6;
+      const t1 = hr();
+      const ms = Number(t1 - t0) / 1e6;
+      spans[2 * ran] = Number(t0) / 1e6;
+      spans[2 * ran + 1] = Number(t1) / 1e6;
+      perFolio[ran++] = ms / b.folios;
       return { overriddenDuration: ms / b.folios, overriddenIterationCost: ms };
     },
     {
@@ -97,8 +120,11 @@ export function measureLatency(replay: Replay, preserve: boolean, budget: Latenc
   if (result.state !== 'completed') {
     throw result.state === 'errored' ? result.error : new Error(`tinybench task ended ${result.state}`);
   }
-  const samples = result.latency.samples ?? [];
-  const summary = summarize(samples, 1e6);
+  if (ran !== runs) throw new Error(`tinybench ran ${ran} batches, not ${runs}`);
+  const paused = await pauses.soFar();
+  const timed = perFolio.subarray(warmup);
+  const kept = timed.filter((_, i) => !overlapsPause(spans[2 * (warmup + i)], spans[2 * (warmup + i) + 1], paused));
+  const summary = summarize(kept.length > 0 ? kept : timed, 1e6);
   const kindBatches = replay.batches.filter((b) => b.preserve === preserve);
   const meanFolios = foliosPerPass / perPass;
   const minFolios = kindBatches.reduce((m, b) => Math.min(m, b.folios), Infinity);
@@ -109,6 +135,7 @@ export function measureLatency(replay: Replay, preserve: boolean, budget: Latenc
     overheadFractionP50: regionNs / (summary.sketch[summary.sketch.length >> 1] * meanFolios),
     // Bounded from above: the fastest per-folio sample as if it came from the smallest batch.
     overheadFractionMax: regionNs / (summary.min * minFolios),
+    pausedBatches: kept.length > 0 ? timed.length - kept.length : 0,
   };
 }
 

@@ -35,6 +35,8 @@ export const LatencyOutput = z.object({
   passes: z.number().int(),
   overheadFractionP50: z.number(),
   overheadFractionMax: z.number(),
+  /** Timed batches left out because a garbage-collection pause of V8's overlapped them (absent in older runs). */
+  pausedBatches: z.number().int().optional(),
 });
 export type LatencyOutput = z.infer<typeof LatencyOutput>;
 
