@@ -27,9 +27,9 @@ export interface RepeatBudget {
 
 /**
  * The restore's budgets in the next kernel. The bare walk has its own: it
- * is the cheapest part and the slowest to settle, since V8 recompiles it
- * for each new sink (the checking run's list, the counting sink), and a
- * fresh process's third walk still read 2 to 20 times its tenth.
+ * is the cheapest part and the slowest to settle (a fresh process's third
+ * walk still read 2 to 20 times its tenth), so it gets more warm-ups and
+ * runs than the other parts can afford.
  */
 export interface RestoreBudget {
   readonly walk: RepeatBudget;

@@ -98,10 +98,11 @@ export async function measureLatency(
       runBatch(tracker, b);
       const t1 = hr();
       const ms = Number(t1 - t0) / 1e6;
+      const msPerFolio = ms / b.folios;
       spans[2 * ran] = Number(t0) / 1e6;
       spans[2 * ran + 1] = Number(t1) / 1e6;
-      perFolio[ran++] = ms / b.folios;
-      return { overriddenDuration: ms / b.folios, overriddenIterationCost: ms };
+      perFolio[ran++] = msPerFolio;
+      return { overriddenDuration: msPerFolio, overriddenIterationCost: ms };
     },
     {
       // Declared, or tinybench would call the task once to see whether it returns a promise.
@@ -123,8 +124,10 @@ export async function measureLatency(
   if (ran !== runs) throw new Error(`tinybench ran ${ran} batches, not ${runs}`);
   const paused = await pauses.soFar();
   const timed = perFolio.subarray(warmup);
-  const kept = timed.filter((_, i) => !overlapsPause(spans[2 * (warmup + i)], spans[2 * (warmup + i) + 1], paused));
-  const summary = summarize(kept.length > 0 ? kept : timed, 1e6);
+  const unpaused = timed.filter((_, i) => !overlapsPause(spans[2 * (warmup + i)], spans[2 * (warmup + i) + 1], paused));
+  // Every batch when a pause overlapped them all (never seen): a summary needs samples.
+  const kept = unpaused.length > 0 ? unpaused : timed;
+  const summary = summarize(kept, 1e6);
   const kindBatches = replay.batches.filter((b) => b.preserve === preserve);
   const meanFolios = foliosPerPass / perPass;
   const minFolios = kindBatches.reduce((m, b) => Math.min(m, b.folios), Infinity);
@@ -135,7 +138,7 @@ export async function measureLatency(
     overheadFractionP50: regionNs / (summary.sketch[summary.sketch.length >> 1] * meanFolios),
     // Bounded from above: the fastest per-folio sample as if it came from the smallest batch.
     overheadFractionMax: regionNs / (summary.min * minFolios),
-    pausedBatches: kept.length > 0 ? timed.length - kept.length : 0,
+    pausedBatches: timed.length - kept.length,
   };
 }
 
