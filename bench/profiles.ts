@@ -97,6 +97,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     restore: {
       walk: { samples: 3, minSamples: 2, maxMs: 5, warmupSamples: 1, warmupMs: 0 },
       parts: { samples: 1, minSamples: 1, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
+      partsWarmup: { folios: 2048, rounds: 2 },
+      total: { samples: 1, minSamples: 1, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
     },
     sweepLatency: { targetFolios: 2e3, minPasses: 1, maxPasses: 1, maxMs: 20, warmupBatches: 2 },
     sweepRepeat: { samples: 2, minSamples: 2, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
@@ -119,10 +121,14 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       // 20 ms. A fresh process's walk settles by its sixth to tenth run (radix random-4k: 180, 50, 99, 44, 128,
       // 42, then 36-39 ns per folio).
       walk: { samples: 8, minSamples: 3, maxMs: 20, warmupSamples: 4, warmupMs: 0 },
-      // One warm-up and one timed run of each other part per process: they were 70-80% of a job's time, and ten
-      // processes of one run each give the interval. Without the warm-up the timed run is the one that
-      // deoptimizes the restore for its new sink and recompiles it.
-      parts: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
+      // One timed run of each other part per process (they were 70-80% of a job's time; ten processes of one run
+      // each give the interval), after two untimed runs of each on 8192 of the list's folios: a full warm-up run
+      // left deferred init capped at one struct page 1.6-4x above its settled time (vm-2m 20 ms against 5), the
+      // sample leaves it within the runs' spread. The total keeps one full warm-up: without it the timed run
+      // is the one that deoptimizes the walk for its new sink and recompiles it.
+      parts: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 0, warmupMs: 0 },
+      partsWarmup: { folios: 8192, rounds: 2 },
+      total: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
     },
     sweepLatency: { targetFolios: 5e4, minPasses: 1, maxPasses: 5, maxMs: 50, warmupBatches: 16 },
     sweepRepeat: { samples: 1, minSamples: 1, maxMs: 20, warmupSamples: 1, warmupMs: 0 },
@@ -143,6 +149,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     restore: {
       walk: { samples: 10, minSamples: 5, maxMs: 100, warmupSamples: 3, warmupMs: 5 },
       parts: { samples: 8, minSamples: 3, maxMs: 150, warmupSamples: 1, warmupMs: 5 },
+      partsWarmup: { folios: 8192, rounds: 2 },
+      total: { samples: 8, minSamples: 3, maxMs: 150, warmupSamples: 1, warmupMs: 5 },
     },
     sweepLatency: { targetFolios: 1e6, minPasses: 1, maxPasses: 30, maxMs: 1000, warmupBatches: 64 },
     sweepRepeat: { samples: 10, minSamples: 3, maxMs: 400, warmupSamples: 1, warmupMs: 5 },

@@ -494,7 +494,7 @@ const SWEEP_STEPS: readonly Step<SweepContext>[] = [
   preserveStep((p) => p.sweepLatency),
   handoverStep,
   serializeStep((p) => p.sweepRepeat),
-  restoreStep((p) => ({ walk: p.sweepRepeat, parts: p.sweepRepeat })),
+  restoreStep((p) => ({ walk: p.sweepRepeat, parts: p.sweepRepeat, partsWarmup: p.restore.partsWarmup, total: p.sweepRepeat })),
   {
     name: 'exact',
     run(ctx) {

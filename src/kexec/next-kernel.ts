@@ -41,7 +41,7 @@
  */
 import type { FolioSink } from '../tracker/tracker.ts';
 import { KhoError, hex } from '../tracker/errors.ts';
-import { type Bank, PhysMem } from '../ram/phys-mem.ts';
+import { type Bank, INV_PAGE_SIZE, PhysMem } from '../ram/phys-mem.ts';
 import { type MemTracer, TracedPhysMem } from '../ram/traced-mem.ts';
 import { type MemblockSearch, type MemblockStats, MemblockTable, NEXT_KERNEL_SCRATCH_BASE, NEXT_KERNEL_SCRATCH_SIZE } from './memblock.ts';
 import { DEFAULT_VMEMMAP_WINDOW, FoldedTracedMem, type StructPageOptions, type StructPageStats, StructPages, structPageLayout } from './struct-pages.ts';
@@ -61,6 +61,9 @@ export interface NextKernelOptions extends StructPageOptions {
    */
   readonly memoryOf?: NextKernel;
 }
+
+/** Pages of the scratch area the kernel's memory makes room for up front (memblock's doubled arrays: a few in every scenario). */
+const SCRATCH_ROOM_PAGES = 64;
 
 export type NextKernelStats = MemblockStats & StructPageStats;
 
@@ -91,6 +94,7 @@ export class NextKernel implements FolioSink {
     this.window = window;
     this.folded = folded;
     this.mem = shared ? shared.mem : (folded ?? new PhysMem(banks));
+    if (!shared) this.mem.makeRoom(banks[1].size * INV_PAGE_SIZE + SCRATCH_ROOM_PAGES);
     this.memblock = new MemblockTable({ mem: this.mem, search: options.search, perWord: options.perWord, priceMoves: options.priceMoves });
     this.structPages = new StructPages(this.mem, ram, { ...options, window }, folded);
     this.deferredInit = this.structPages.deferredInit;

@@ -33,6 +33,16 @@ export interface RepeatBudget {
  */
 export interface RestoreBudget {
   readonly walk: RepeatBudget;
-  /** memblock, heads, deferred init and the whole restore. */
+  /** memblock, heads and deferred init, each run on the walk's recorded folio list. */
   readonly parts: RepeatBudget;
+  /**
+   * Before the parts are timed, each runs `rounds` times, untimed, on
+   * `folios` of the list's folios, evenly spaced: what a part's second full
+   * run still paid for cold code (deferred init capped at one struct page
+   * read 1.6 to 4 times its settled time there), the sample pays at a
+   * fraction of a run.
+   */
+  readonly partsWarmup: { readonly folios: number; readonly rounds: number };
+  /** The whole restore (the walk doing the kernel's work per folio). */
+  readonly total: RepeatBudget;
 }

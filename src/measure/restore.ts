@@ -11,7 +11,14 @@
  *   deferred      with deferred struct page init, every struct page of every
  *                 folio, then its head (see the sample below);
  *   total         the walk doing memblock and the head stores as it finds
- *                 each folio: one run.
+ *                 each folio.
+ * memblock, heads and deferred init run first, untimed, on a spaced sample
+ * of the list (RestoreBudget.partsWarmup): a part's second full run still
+ * ran cold code (deferred init capped at one struct page: 1.6 to 4 times
+ * its settled time; memblock 10-15% above), and the warm-up of a full run
+ * cost as much as the run (ranges: 0.5 s of memblock per run). The total
+ * keeps a warm-up of its own: its first run after the check read 2-10%
+ * above its settled time.
  * The kernel's restore is total, plus deferred's work above the heads when
  * the scenario's next kernel defers struct page init (src/results/assemble.ts).
  *
@@ -62,7 +69,7 @@ import type { CpuParams } from '../model/cpu.ts';
 import { MachineModel } from '../model/model.ts';
 import type { RestoreStats, StructureId } from '../tracker/tracker.ts';
 import type { DeferredCounts, ModelOutput, RestoreExact } from '../results/job.ts';
-import type { RestoreBudget } from './budgets.ts';
+import type { RepeatBudget, RestoreBudget } from './budgets.ts';
 import { modelFigures } from './exact.ts';
 import { type RepeatResult, measureRepeat } from './repeat.ts';
 import { CountSink, type LiveSet, liveSetOf } from './workload.ts';
@@ -75,8 +82,8 @@ export interface RestoreMeasurement {
   readonly walk: RepeatResult;
   readonly memblock: RepeatResult;
   readonly heads: RepeatResult;
-  /** Deferred init capped at 1 and at STRUCT_PAGE_SAMPLE struct pages per folio. */
-  readonly deferredOne: RepeatResult;
+  /** Deferred init capped at 1 and at STRUCT_PAGE_SAMPLE struct pages per folio; the first absent when every folio is one page (both caps do the same work). */
+  readonly deferredOne?: RepeatResult;
   readonly deferredSample: RepeatResult;
   readonly deferredCounts: DeferredCounts;
   readonly stats: RestoreStats;
@@ -210,17 +217,66 @@ export function measureRestore(
   );
   const { eager, one, sample } = kernels(mem, options, 'binary');
   const { stats, list, totalNs } = verifyRestore(structure, mem, fdt, live, eager);
-  const repeat = (name: string, fn: () => void, estimateNs: number, beforeEach?: () => void) =>
-    measureRepeat(name, fn, { budget: budget.parts, regionNs, repeatable: beforeEach === undefined, estimateNs, beforeEach });
-  const resetEager = () => eager.reset();
-  const memblock = repeat('memblock', () => eager.memblockOnly(list), totalNs, resetEager);
-  const heads = repeat('heads', () => eager.structPagesOnly(list), totalNs, resetEager);
-  const deferredOne = repeat('deferred-1', () => one.structPagesOnly(list), totalNs, () => one.reset());
-  // Timed even when it does deferred-1's work (every folio a single page): that second run of the same code is
-  // the warmer one, and the figure deferred init is reported by (deferredFull).
-  const deferredSample = repeat('deferred-sample', () => sample.structPagesOnly(list), totalNs, () => sample.reset());
-  const total = repeat('restore', () => void restoreFromMemory(structure, mem, fdt, eager), totalNs, resetEager);
-  return { total, walk, memblock, heads, deferredOne, deferredSample, deferredCounts: deferredCounts(one, sample), stats };
+  // When every folio is a single page the two caps do the same work: it is timed once, as the sample.
+  const single = onlyOrderZero(list);
+  const parts: ListPart[] = [
+    { name: 'memblock', kernel: eager, run: (l) => eager.memblockOnly(l) },
+    { name: 'heads', kernel: eager, run: (l) => eager.structPagesOnly(l) },
+    ...(single ? [] : [{ name: 'deferred-1', kernel: one, run: (l: Float64Array) => one.structPagesOnly(l) }]),
+    { name: 'deferred-sample', kernel: sample, run: (l) => sample.structPagesOnly(l) },
+  ];
+  warmParts(parts, list, budget.partsWarmup);
+  const timed = (b: RepeatBudget, name: string, fn: () => void, reset: () => void) =>
+    measureRepeat(name, fn, { budget: b, regionNs, repeatable: false, estimateNs: totalNs, beforeEach: reset });
+  const [memblock, heads, ...deferred] = parts.map((p) => timed(budget.parts, p.name, () => p.run(list), () => p.kernel.reset()));
+  const total = timed(budget.total, 'restore', () => void restoreFromMemory(structure, mem, fdt, eager), () => eager.reset());
+  const deferredSample = deferred[deferred.length - 1];
+  return {
+    total,
+    walk,
+    memblock,
+    heads,
+    ...(single ? {} : { deferredOne: deferred[0] }),
+    deferredSample,
+    deferredCounts: deferredCounts(single ? sample : one, sample),
+    stats,
+  };
+}
+
+/** A part of the restore run on a recorded folio list, by `kernel` reset before each run. */
+interface ListPart {
+  readonly name: string;
+  readonly kernel: NextKernel;
+  run(list: Float64Array): void;
+}
+
+/**
+ * Runs every part on an evenly spaced sample of the list, untimed, so that their first timed runs find their code
+ * compiled. Spaced, not a prefix: a walk reports folios grouped by order (per-order trees, or leaves in key
+ * order), and a prefix of the ranges scenario's list held only single pages, leaving deferred init's loop over a
+ * folio's struct pages cold (its timed run then read 60 ms against a settled 37).
+ */
+function warmParts(parts: readonly ListPart[], list: Float64Array, warmup: RestoreBudget['partsWarmup']): void {
+  const sample = spacedFolios(list, warmup.folios);
+  for (let r = 0; r < warmup.rounds; r++) {
+    for (const p of parts) {
+      p.kernel.reset();
+      p.run(sample);
+    }
+  }
+}
+
+/** At most about `folios` folios of a [phys, order, ...] list, evenly spaced, in the list's order. */
+export function spacedFolios(list: Float64Array, folios: number): Float64Array {
+  const n = list.length >> 1;
+  if (n <= folios) return list;
+  const stride = Math.ceil(n / folios);
+  const out = new Float64Array(2 * Math.ceil(n / stride));
+  for (let i = 0, j = 0; i < n; i += stride, j += 2) {
+    out[j] = list[2 * i];
+    out[j + 1] = list[2 * i + 1];
+  }
+  return out;
 }
 
 /** Per field: the eager total plus deferred init's figures above the heads (priced from the two capped runs). */

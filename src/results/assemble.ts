@@ -73,7 +73,8 @@ export function processEstimates(t: TimingJobOutput): Record<string, number> {
   if (r) {
     // Deferred init of every struct page (priced from the two capped runs), less the head stores it includes.
     const heads = r.heads.summary.mean;
-    const init = Math.max(0, deferredFull(r.deferredOne.summary.mean, r.deferredSample.summary.mean, r.deferredCounts) - heads);
+    const sample = r.deferredSample.summary.mean;
+    const init = Math.max(0, deferredFull(r.deferredOne?.summary.mean ?? sample, sample, r.deferredCounts) - heads);
     const restore = r.total.summary.mean + (r.deferredInit ? init : 0);
     ms('restore', restore);
     // The median of the process's walks: every run does the same work, and one of them in most processes
