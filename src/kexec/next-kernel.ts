@@ -89,12 +89,13 @@ export class NextKernel implements FolioSink {
     const window = options.window ?? DEFAULT_VMEMMAP_WINDOW;
     const shared = options.memoryOf;
     if (shared && (shared.window !== window || (shared.folded?.tracer ?? null) !== tracer)) memoryNotShareable();
-    const banks: Bank[] = [{ start: NEXT_KERNEL_SCRATCH_BASE, size: NEXT_KERNEL_SCRATCH_SIZE }, structPageLayout(window).dataBank];
+    const dataBank = structPageLayout(window).dataBank;
+    const banks: Bank[] = [{ start: NEXT_KERNEL_SCRATCH_BASE, size: NEXT_KERNEL_SCRATCH_SIZE }, dataBank];
     const folded = shared ? shared.folded : tracer !== null ? new FoldedTracedMem(banks, tracer, window) : null;
     this.window = window;
     this.folded = folded;
     this.mem = shared ? shared.mem : (folded ?? new PhysMem(banks));
-    if (!shared) this.mem.makeRoom(banks[1].size * INV_PAGE_SIZE + SCRATCH_ROOM_PAGES);
+    if (!shared) this.mem.makeRoom(dataBank.size * INV_PAGE_SIZE + SCRATCH_ROOM_PAGES);
     this.memblock = new MemblockTable({ mem: this.mem, search: options.search, perWord: options.perWord, priceMoves: options.priceMoves });
     this.structPages = new StructPages(this.mem, ram, { ...options, window }, folded);
     this.deferredInit = this.structPages.deferredInit;
