@@ -321,7 +321,7 @@ export class PhysMem {
   /**
    * The kernel's set_bit (a lock-prefixed read-modify-write), done as a
    * plain one: the simulation has one thread, so the result is the same, and
-   * V8's Atomics.or is a builtin call costing about 20 ns on the 2-core EPYC
+   * V8's Atomics.or is a builtin call costing 22 to 27 ns on the 2-core Xeon
    * VM against 2.7 for `|=` (a native lock-prefixed OR: 11 ns against 2 in a
    * dependent loop), which would time V8, not the design. The lock's cost
    * is the machine model's (`atomicCycles`): traced-mem.ts records every
