@@ -4,7 +4,7 @@
  * quick look; `default` is `npm run bench`; `full` adds the sweeps to 10^7
  * folios and 16 TiB of RAM.
  */
-import type { LatencyBudget, RepeatBudget, RestoreBudget } from '../src/measure/budgets.ts';
+import type { LatencyBudget, RepeatBudget, RestoreBudget, SerializeBudget } from '../src/measure/budgets.ts';
 import { GiB, TiB } from './placement.ts';
 
 export const PROFILE_NAMES = ['smoke', 'default', 'full'] as const;
@@ -72,7 +72,7 @@ export interface Profile {
    */
   readonly pilot: boolean;
   readonly latency: LatencyBudget;
-  readonly serialize: RepeatBudget;
+  readonly serialize: SerializeBudget;
   readonly restore: RestoreBudget;
   /** Sweep points are measured more briefly. */
   readonly sweepLatency: LatencyBudget;
@@ -93,7 +93,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     jobs: 2,
     pilot: false,
     latency: { targetFolios: 5e3, minPasses: 1, maxPasses: 2, maxMs: 20, warmupBatches: 4 },
-    serialize: { samples: 2, minSamples: 1, maxMs: 5, warmupSamples: 1, warmupMs: 0 },
+    serialize: { samples: 2, minSamples: 1, maxMs: 5, warmupSamples: 1, warmupMs: 0, warmup: { folios: 2048, rounds: 4 } },
     restore: {
       walk: { samples: 3, minSamples: 2, maxMs: 5, warmupSamples: 1, warmupMs: 0 },
       parts: { samples: 1, minSamples: 1, maxMs: 5, warmupSamples: 0, warmupMs: 0 },
@@ -115,7 +115,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     jobs: 2,
     pilot: true,
     latency: { targetFolios: 5e4, minPasses: 1, maxPasses: 10, maxMs: 30, warmupBatches: 16 },
-    serialize: { samples: 4, minSamples: 2, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
+    serialize: { samples: 6, minSamples: 3, maxMs: 10, warmupSamples: 1, warmupMs: 0, warmup: { folios: 4096, rounds: 8 } },
     restore: {
       // The walk (0.4-30 ms a run): after the pilot's three runs and four warm-ups, up to eight timed runs, within
       // 20 ms. A fresh process's walk settles by its sixth to tenth run (radix random-4k: 180, 50, 99, 44, 128,
@@ -145,7 +145,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     jobs: 1,
     pilot: true,
     latency: { targetFolios: 5e5, minPasses: 1, maxPasses: 50, maxMs: 200, warmupBatches: 64 },
-    serialize: { samples: 10, minSamples: 3, maxMs: 100, warmupSamples: 1, warmupMs: 5 },
+    serialize: { samples: 10, minSamples: 3, maxMs: 100, warmupSamples: 1, warmupMs: 5, warmup: { folios: 4096, rounds: 8 } },
     restore: {
       walk: { samples: 10, minSamples: 5, maxMs: 100, warmupSamples: 3, warmupMs: 5 },
       parts: { samples: 8, minSamples: 3, maxMs: 150, warmupSamples: 1, warmupMs: 5 },

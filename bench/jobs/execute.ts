@@ -271,8 +271,8 @@ function serializeStep(budget: (p: Profile) => TimedContext['profile']['serializ
     name: 'serialize',
     metrics: ['serialize_ms'],
     run(ctx) {
-      const rebuild = () => buildOnce(ctx.workload, ctx.create);
-      ctx.serialize = measureFinalize(need(ctx.handoverTracker, 'the built tracker'), rebuild, budget(ctx.profile), need(ctx.timer, 'timer').regionNs);
+      const build = (w: Workload) => buildOnce(w, ctx.create);
+      ctx.serialize = measureFinalize(need(ctx.handoverTracker, 'the built tracker'), ctx.workload, build, budget(ctx.profile), need(ctx.timer, 'timer').regionNs);
     },
   };
 }
@@ -493,7 +493,7 @@ const SWEEP_STEPS: readonly Step<SweepContext>[] = [
   pilotStep(false),
   preserveStep((p) => p.sweepLatency),
   handoverStep,
-  serializeStep((p) => p.sweepRepeat),
+  serializeStep((p) => ({ ...p.sweepRepeat, warmup: p.serialize.warmup })),
   restoreStep((p) => ({ walk: p.sweepRepeat, parts: p.sweepRepeat, partsWarmup: p.restore.partsWarmup, total: p.sweepRepeat })),
   {
     name: 'exact',

@@ -38,9 +38,11 @@ export interface RepeatResult {
 export function measureRepeat(name: string, fn: () => void, options: RepeatOptions): RepeatResult {
   const { budget, regionNs } = options;
   let k = 1;
-  // Pilot: a few calls timed here, not by tinybench, to size k and the sample count.
+  // Pilot: calls timed here, not by tinybench, to size k and the sample count; one call sizes the sample count
+  // alone (k is 1 when the hooks must run between calls), and each may cost a rebuild in beforeEach.
   let best = options.estimateNs ?? Infinity;
-  for (let i = 0; i < (options.estimateNs === undefined ? 3 : 0); i++) {
+  const pilotCalls = options.estimateNs !== undefined ? 0 : options.repeatable ? 3 : 1;
+  for (let i = 0; i < pilotCalls; i++) {
     options.beforeEach?.();
     const t0 = hr();
     fn();

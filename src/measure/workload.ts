@@ -121,3 +121,48 @@ export function foliosAbove(w: Workload, order: number): number {
   }
   return n;
 }
+
+const BLOCK_BYTES = 2 * 1024 * 1024;
+
+/**
+ * About one in `parts` of a build's folios: those whose 2 MiB block (or,
+ * for a larger folio, its own start) hashes to share `part`, each range
+ * split into its folios as preserveRange splits it. Choosing by block keeps
+ * an unpreserve with the preserve it undoes and a dense run dense, so a
+ * small tracker built from a share has the full one's shape at a fraction
+ * of its folios (finalize's warm-up, src/measure/serialize.ts).
+ */
+export function blockShare(w: Workload, parts: number, part: number): Workload {
+  const phys: number[] = [];
+  const order: number[] = [];
+  const kinds: ('preserve' | 'unpreserve')[] = [];
+  const keep = (pa: number, o: number, kind: 'preserve' | 'unpreserve') => {
+    if (folioHash(Math.floor(pa / BLOCK_BYTES) * BLOCK_BYTES, 0) % parts !== part) return;
+    phys.push(pa);
+    order.push(o);
+    kinds.push(kind);
+  };
+  for (const p of w.build) {
+    for (let i = 0; i < p.a.length; i++) {
+      if (p.kind !== 'range') keep(p.a[i], p.b[i], p.kind);
+      else for (const [pa, o] of splitRange(p.a[i], p.b[i])) keep(pa, o, 'preserve');
+    }
+  }
+  const build: Phase[] = [];
+  let folios = 0;
+  let bytes = 0;
+  let hash = 0;
+  for (let i = 0; i < kinds.length; ) {
+    let j = i;
+    while (j < kinds.length && kinds[j] === kinds[i]) j++;
+    build.push({ kind: kinds[i], a: Float64Array.from(phys.slice(i, j)), b: Float64Array.from(order.slice(i, j)) });
+    const sign = kinds[i] === 'preserve' ? 1 : -1;
+    for (let k = i; k < j; k++) {
+      folios += sign;
+      bytes += sign * FOLIO_BYTES[order[k]];
+      hash = (hash + sign * folioHash(phys[k], order[k])) >>> 0;
+    }
+    i = j;
+  }
+  return { ...w, build, teardown: [], live: { folios, bytes, hash } };
+}
