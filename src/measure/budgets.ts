@@ -28,7 +28,7 @@ export interface RepeatBudget {
 /**
  * Finalize's. Before any timed finalize, `warmup.rounds` small trackers,
  * each built from a share of about `warmup.folios` of the build's folios
- * (blockShare), are finalized untimed: a fresh process's finalize kept
+ * (blockShares), are finalized untimed: a fresh process's finalize kept
  * speeding up through its tenth full run (xarray-6.16 random-4k: 8.8, 4.7,
  * 1.1, 1.0, 3.4, ... ms, settling near 1), so timed runs five to eight read
  * up to twice their settled time; after the small rounds the first full

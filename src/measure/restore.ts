@@ -187,10 +187,14 @@ function restoredOther(structure: StructureId, got: LiveSet, live: LiveSet): nev
   );
 }
 
-/** Whether every folio of a list has one struct page: deferred init capped at 1 and at STRUCT_PAGE_SAMPLE then does the same work. */
-function onlyOrderZero(list: Float64Array): boolean {
-  for (let i = 1; i < list.length; i += 2) if (list[i] !== 0) return false;
-  return true;
+/**
+ * Deferred init's capped kernels to run on a list: cap 1, then the sample
+ * cap; when every folio is a single page both caps do the same work, and the
+ * sample's kernel alone runs, standing for both (deferredCounts of it twice).
+ */
+function cappedKernels(list: Float64Array, one: NextKernel, sample: NextKernel): NextKernel[] {
+  for (let i = 1; i < list.length; i += 2) if (list[i] !== 0) return [one, sample];
+  return [sample];
 }
 
 export function measureRestore(
@@ -217,13 +221,11 @@ export function measureRestore(
   );
   const { eager, one, sample } = kernels(mem, options, 'binary');
   const { stats, list, totalNs } = verifyRestore(structure, mem, fdt, live, eager);
-  // When every folio is a single page the two caps do the same work: it is timed once, as the sample.
-  const single = onlyOrderZero(list);
+  const capped = cappedKernels(list, one, sample);
   const parts: ListPart[] = [
     { name: 'memblock', kernel: eager, run: (l) => eager.memblockOnly(l) },
     { name: 'heads', kernel: eager, run: (l) => eager.structPagesOnly(l) },
-    ...(single ? [] : [{ name: 'deferred-1', kernel: one, run: (l: Float64Array) => one.structPagesOnly(l) }]),
-    { name: 'deferred-sample', kernel: sample, run: (l) => sample.structPagesOnly(l) },
+    ...capped.map((k) => ({ name: k === one ? 'deferred-1' : 'deferred-sample', kernel: k, run: (l: Float64Array) => k.structPagesOnly(l) })),
   ];
   warmParts(parts, list, budget.partsWarmup);
   const timed = (b: RepeatBudget, name: string, fn: () => void, reset: () => void) =>
@@ -236,9 +238,9 @@ export function measureRestore(
     walk,
     memblock,
     heads,
-    ...(single ? {} : { deferredOne: deferred[0] }),
+    ...(deferred.length > 1 ? { deferredOne: deferred[0] } : {}),
     deferredSample,
-    deferredCounts: deferredCounts(single ? sample : one, sample),
+    deferredCounts: deferredCounts(capped[0], sample),
     stats,
   };
 }
@@ -346,12 +348,12 @@ export function restoreExact(
   if (options.deferredInit) {
     eager.reset();
     const heads = costed(() => eager.structPagesOnly(list));
-    one.reset();
-    const oneRun = costed(() => one.structPagesOnly(list));
-    const same = onlyOrderZero(list);
-    if (!same) sample.reset();
-    const sampleRun = same ? oneRun : costed(() => sample.structPagesOnly(list));
-    whole = withDeferred(total, heads, oneRun, sampleRun, deferredCounts(one, same ? one : sample));
+    const capped = cappedKernels(list, one, sample);
+    const runs = capped.map((k) => {
+      k.reset();
+      return costed(() => k.structPagesOnly(list));
+    });
+    whole = withDeferred(total, heads, runs[0], runs[runs.length - 1], deferredCounts(capped[0], sample));
   }
   return {
     folios: n,

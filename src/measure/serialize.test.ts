@@ -5,7 +5,7 @@ import type { Tracker } from '../tracker/tracker.ts';
 import type { SerializeBudget } from './budgets.ts';
 import { Replay } from './replay.ts';
 import { measureFinalize, takeHandover } from './serialize.ts';
-import { type Phase, type Workload, blockShare, folioHash } from './workload.ts';
+import { type Phase, type Workload, blockShares, folioHash } from './workload.ts';
 
 const MiB = 2 ** 20;
 const BUDGET: SerializeBudget = { samples: 4, minSamples: 2, maxMs: 50, warmupSamples: 1, warmupMs: 0, warmup: { folios: 64, rounds: 3 } };
@@ -32,15 +32,16 @@ function build(w: Workload, structure = 'xarray-6.19'): Tracker {
   return replay.tracker;
 }
 
-describe('blockShare', () => {
+describe('blockShares', () => {
   it('splits a build into shares that each replay cleanly and together hold its live set', () => {
     const w = workload();
     const parts = 5;
     let folios = 0;
     let bytes = 0;
     let hash = 0;
-    for (let part = 0; part < parts; part++) {
-      const share = blockShare(w, parts, part);
+    const shares = blockShares(w, parts, parts);
+    expect(shares).toHaveLength(parts);
+    for (const share of shares) {
       expect(() => build(share)).not.toThrow();
       folios += share.live.folios;
       bytes += share.live.bytes;
@@ -52,7 +53,7 @@ describe('blockShare', () => {
   it('keeps a dense run dense: a share holds whole 2 MiB blocks', () => {
     const dense = Float64Array.from({ length: 4096 }, (_, i) => 64 * MiB + 4096 * i);
     const w: Workload = { banks: [{ start: 0, size: 1024 * MiB }], build: [{ kind: 'preserve', a: dense, b: new Float64Array(dense.length) }], teardown: [], live: { folios: 0, bytes: 0, hash: 0 } };
-    const share = blockShare(w, 4, 1);
+    const [, share] = blockShares(w, 4, 2);
     const perBlock = new Map<number, number>();
     for (const pa of share.build[0]?.a ?? []) perBlock.set(Math.floor(pa / (2 * MiB)), (perBlock.get(Math.floor(pa / (2 * MiB))) ?? 0) + 1);
     expect([...perBlock.values()].every((n) => n === 512)).toBe(true);

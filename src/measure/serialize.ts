@@ -6,7 +6,7 @@
 import { type Handover, handOver } from '../kexec/kexec.ts';
 import type { Tracker } from '../tracker/tracker.ts';
 import type { SerializeBudget } from './budgets.ts';
-import { type Workload, blockShare } from './workload.ts';
+import { type Workload, blockShares } from './workload.ts';
 import { type RepeatResult, measureRepeat } from './repeat.ts';
 
 
@@ -77,5 +77,6 @@ export function measureFinalize(tracker: Tracker, workload: Workload, build: (w:
  */
 function warmFinalize(workload: Workload, build: (w: Workload) => Tracker, warmup: SerializeBudget['warmup']): void {
   const parts = Math.max(1, Math.round(workload.live.folios / Math.max(1, warmup.folios)));
-  for (let r = 0; r < warmup.rounds; r++) build(blockShare(workload, parts, r % parts)).finalize();
+  const shares = blockShares(workload, parts, warmup.rounds);
+  for (let r = 0; r < warmup.rounds; r++) build(shares[r % shares.length]).finalize();
 }

@@ -125,44 +125,58 @@ export function foliosAbove(w: Workload, order: number): number {
 const BLOCK_BYTES = 2 * 1024 * 1024;
 
 /**
- * About one in `parts` of a build's folios: those whose 2 MiB block (or,
- * for a larger folio, its own start) hashes to share `part`, each range
- * split into its folios as preserveRange splits it. Choosing by block keeps
- * an unpreserve with the preserve it undoes and a dense run dense, so a
- * small tracker built from a share has the full one's shape at a fraction
- * of its folios (finalize's warm-up, src/measure/serialize.ts).
+ * Shares 0 to count - 1 of a build cut into `parts`: share k holds the
+ * folios whose 2 MiB block (or, for a larger folio, its own start) hashes
+ * to k, each range split into its folios as preserveRange splits it, in
+ * the build's order. Choosing by block keeps an unpreserve with the
+ * preserve it undoes and a dense run dense, so a small tracker built from a
+ * share has the full one's shape at a fraction of its folios (finalize's
+ * warm-up, src/measure/serialize.ts). Two passes over the build make them all.
  */
-export function blockShare(w: Workload, parts: number, part: number): Workload {
-  const phys: number[] = [];
-  const order: number[] = [];
-  const kinds: ('preserve' | 'unpreserve')[] = [];
-  const keep = (pa: number, o: number, kind: 'preserve' | 'unpreserve') => {
-    if (folioHash(Math.floor(pa / BLOCK_BYTES) * BLOCK_BYTES, 0) % parts !== part) return;
-    phys.push(pa);
-    order.push(o);
-    kinds.push(kind);
-  };
+export function blockShares(w: Workload, parts: number, count: number): Workload[] {
+  const k = Math.min(count, parts);
+  const builds: Phase[][] = Array.from({ length: k }, () => []);
+  const lives = Array.from({ length: k }, () => ({ folios: 0, bytes: 0, hash: 0 }));
   for (const p of w.build) {
-    for (let i = 0; i < p.a.length; i++) {
-      if (p.kind !== 'range') keep(p.a[i], p.b[i], p.kind);
-      else for (const [pa, o] of splitRange(p.a[i], p.b[i])) keep(pa, o, 'preserve');
+    const [phys, order] = p.kind === 'range' ? splitPhase(p) : [p.a, p.b];
+    const kind = p.kind === 'unpreserve' ? 'unpreserve' : 'preserve';
+    const sign = kind === 'preserve' ? 1 : -1;
+    const share = new Int32Array(phys.length);
+    const counts = new Int32Array(k);
+    for (let i = 0; i < phys.length; i++) {
+      const s = folioHash(Math.floor(phys[i] / BLOCK_BYTES) * BLOCK_BYTES, 0) % parts;
+      share[i] = s;
+      if (s < k) counts[s]++;
+    }
+    const phases = Array.from(counts, (c): Phase => ({ kind, a: new Float64Array(c), b: new Float64Array(c) }));
+    const filled = new Int32Array(k);
+    for (let i = 0; i < phys.length; i++) {
+      const s = share[i];
+      if (s >= k) continue;
+      const at = filled[s]++;
+      phases[s].a[at] = phys[i];
+      phases[s].b[at] = order[i];
+      const live = lives[s];
+      live.folios += sign;
+      live.bytes += sign * FOLIO_BYTES[order[i]];
+      live.hash = (live.hash + sign * folioHash(phys[i], order[i])) >>> 0;
+    }
+    phases.forEach((phase, s) => phase.a.length > 0 && builds[s].push(phase));
+  }
+  return builds.map((build, s) => ({ ...w, build, teardown: [], live: lives[s] }));
+}
+
+/** A range phase's folios, as preserveRange splits each range: [phys, order]. */
+function splitPhase(p: Phase): [Float64Array, Float64Array] {
+  const n = phaseFolios(p);
+  const phys = new Float64Array(n);
+  const order = new Float64Array(n);
+  let j = 0;
+  for (let i = 0; i < p.a.length; i++) {
+    for (const [pa, o] of splitRange(p.a[i], p.b[i])) {
+      phys[j] = pa;
+      order[j++] = o;
     }
   }
-  const build: Phase[] = [];
-  let folios = 0;
-  let bytes = 0;
-  let hash = 0;
-  for (let i = 0; i < kinds.length; ) {
-    let j = i;
-    while (j < kinds.length && kinds[j] === kinds[i]) j++;
-    build.push({ kind: kinds[i], a: Float64Array.from(phys.slice(i, j)), b: Float64Array.from(order.slice(i, j)) });
-    const sign = kinds[i] === 'preserve' ? 1 : -1;
-    for (let k = i; k < j; k++) {
-      folios += sign;
-      bytes += sign * FOLIO_BYTES[order[k]];
-      hash = (hash + sign * folioHash(phys[k], order[k])) >>> 0;
-    }
-    i = j;
-  }
-  return { ...w, build, teardown: [], live: { folios, bytes, hash } };
+  return [phys, order];
 }
