@@ -9,7 +9,6 @@ import type { SerializeBudget } from './budgets.ts';
 import { type Workload, blockShares } from './workload.ts';
 import { type RepeatResult, measureRepeat } from './repeat.ts';
 
-
 export interface HeapFigures {
   readonly bytes: number;
   readonly pages: number;
