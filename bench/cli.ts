@@ -14,19 +14,20 @@ export const DEFAULT_SEED = 1;
 
 export const USAGE = `usage: npm run bench -- [options]
 
-Measures every tracker on every scenario (each pair in its own process),
+Measures every tracker on the profile's scenarios (each pair in its own processes),
 writes <out>/results.json and <out>/summary.csv as each measurement
 finishes, prints a summary per scenario, and writes the HTML report.
 
 options:
   --profile <name>      ${PROFILE_NAMES.join(' | ')} (default: default)
   --structures <ids>    comma-separated, or "all" (default); known: ${STRUCTURE_IDS.join(', ')}
-  --scenarios <ids>     comma-separated, or "all" (default); known: ${SCENARIO_IDS.join(', ')}
+  --scenarios <ids>     comma-separated, or "all" (default: the profile's: smoke 2, default 5, full all); known:
+                        ${SCENARIO_IDS.join(', ')}
   --out <dir>           the run folder (default: reports/<timestamp>-<profile>, or -design-space)
   --seed <n>            the run seed, an integer 0..4294967295 (default: ${DEFAULT_SEED})
   --processes <n>       fresh timing processes per pair (default: the profile's; smoke 3, default and full 10)
   --cross-check         re-measure preserve latency with benny (benchmark.js) too
-  --sweeps              run the scaling sweeps (the default in default and full, unless --scenarios is given)
+  --sweeps              run the scaling sweeps (the default in full, unless --scenarios is given)
   --skip-sweeps         leave out the scaling sweeps
   --design-space        only the design-space sweep: every point of the tracker family (structures/family)
                         and every named structure on the scenarios, exact and modeled, one timing process each
@@ -34,7 +35,7 @@ options:
   --aa                  A/A run: every timing job twice, interleaved; compares the two halves
   --fail-on-regression <pct>
                         with --aa: exit 1 if a flagged timing metric differs by more than pct
-  --jobs <n>            job processes at once (default: the profile's; 2 for smoke and default, 1 for full)
+  --jobs <n>            job processes at once (default: the profile's, 2)
   --resume <dir>        continue an interrupted run in <dir> with its own options
   --skip-report         do not write the HTML report at the end
   --help                this text`;

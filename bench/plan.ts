@@ -33,8 +33,8 @@ export interface RunPlan {
   readonly sweeps: boolean;
   readonly crossCheck: boolean;
   readonly aa: boolean;
-  /** Run the model on the published kernel experiments (bench/calibrations.ts). */
-  readonly calibrations?: boolean;
+  /** The published kernel experiments the model is run on (ids in bench/calibrations.ts). */
+  readonly calibrations?: readonly string[];
   /** The design-space section: family points on scenarios (resolved ids). */
   readonly designSpace?: { readonly points: readonly string[]; readonly scenarios: readonly string[]; readonly processes: number };
   /** The machine model's CPU file (--cpu), else the default CPU. */
@@ -121,7 +121,7 @@ export function planJobs(plan: RunPlan): JobSpec[] {
       }
     }
     if (p === 1 && plan.calibrations) {
-      for (const c of CALIBRATIONS) {
+      for (const c of CALIBRATIONS.filter((e) => plan.calibrations!.includes(e.id))) {
         round.push({ kind: 'exact', id: `calibration__${c.id}`, structure: c.structure, scenario: c.id, calibration: c.id, ...common, cpuFile: plan.cpuFile });
       }
     }

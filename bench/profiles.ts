@@ -1,11 +1,21 @@
 /**
  * Run profiles: how big the scenarios are, how long each measurement runs,
- * how many fresh processes measure each pair, and which sweep points. `smoke` is for tests and a
- * quick look; `default` is `npm run bench`; `full` adds the sweeps to 10^7
- * folios and 16 TiB of RAM.
+ * how many fresh processes measure each pair, and which sweep points.
+ * `smoke` is for tests and a quick look (45 s); `default` is `npm run bench`
+ * (10 minutes on two cores): every structure on the five scenarios the list
+ * argued about, with the measurement budgets of `full`, which adds the other
+ * five scenarios, the scaling sweeps, the design-space section and the 48 GiB
+ * experiment (40 minutes). The budgets are the same so that a pair measured
+ * by both profiles means the same thing in both.
+ *
+ * Where the time goes: a timing process spends most of its 1 to 4 s on code
+ * V8 has not compiled yet and on its own start (~0.3 s), whatever the
+ * scenario's size, so the profile's time is set by how many processes it
+ * starts, and the default buys its ten processes a pair with fewer pairs.
  */
 import type { LatencyBudget, RepeatBudget, RestoreBudget, SerializeBudget } from '../src/measure/budgets.ts';
 import { GiB, TiB } from './placement.ts';
+import { CALIBRATIONS } from './calibrations.ts';
 
 export const PROFILE_NAMES = ['smoke', 'default', 'full'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -59,8 +69,8 @@ export interface Profile {
   readonly scenarios?: readonly string[];
   /** Run the sweeps when neither --sweeps nor --skip-sweeps nor --scenarios says (smoke's two points fit nothing). */
   readonly sweepsByDefault: boolean;
-  /** Run the machine model on the published kernel experiments (bench/calibrations.ts; ~20 s). */
-  readonly calibrations: boolean;
+  /** The published kernel experiments the machine model is run on (ids in bench/calibrations.ts). */
+  readonly calibrations: readonly string[];
   /** The design-space section run with the profile (none in smoke). */
   readonly designSpace?: DesignSpacePlan;
   /** Jobs run at once. */
@@ -82,6 +92,36 @@ export interface Profile {
   readonly crossCheck: { readonly minSamples: number; readonly maxTimeS: number };
 }
 
+/** The five scenarios of the default profile. */
+const DEFAULT_SCENARIOS = ['vm-2m', 'hugetlb-1g', 'dense-4k', 'random-4k', 'mixed-test-kho'] as const;
+
+/** How default and full measure: one set of budgets, so that their figures of a pair compare. */
+const MEASUREMENT = {
+  jobs: 2,
+  pilot: true,
+  latency: { targetFolios: 5e4, minPasses: 1, maxPasses: 10, maxMs: 30, warmupBatches: 16 },
+  serialize: { samples: 6, minSamples: 3, maxMs: 10, warmupSamples: 1, warmupMs: 0, warmup: { folios: 4096, rounds: 8 } },
+  restore: {
+    // The walk (0.4-30 ms a run): after the pilot's three runs and four warm-ups, up to eight timed runs, within
+    // 20 ms. A fresh process's walk settles by its sixth to tenth run (radix random-4k: 180, 50, 99, 44, 128,
+    // 42, then 36-39 ns per folio).
+    walk: { samples: 8, minSamples: 3, maxMs: 20, warmupSamples: 4, warmupMs: 0 },
+    // One timed run of each other part per process (they were 70-80% of a job's time; ten processes of one run
+    // each give the interval), after two untimed runs of each on 8192 of the list's folios: a full warm-up run
+    // left deferred init capped at one struct page 1.6-4x above its settled time (vm-2m 20 ms against 5), the
+    // sample leaves it within the runs' spread. The total keeps one full warm-up: without it the timed run
+    // is the one that deoptimizes the walk for its new sink and recompiles it.
+    parts: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 0, warmupMs: 0 },
+    partsWarmup: { folios: 8192, rounds: 2 },
+    total: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
+  },
+  sweepLatency: { targetFolios: 5e4, minPasses: 1, maxPasses: 5, maxMs: 50, warmupBatches: 16 },
+  sweepRepeat: { samples: 1, minSamples: 1, maxMs: 20, warmupSamples: 1, warmupMs: 0 },
+  // Five points per axis: the fewest a growth exponent is fitted on (with its interval).
+  sweeps: { folios: [1e3, 3e3, 1e4, 3e4, 1e5], foliosRam: 64 * GiB, ram: [1 * GiB, 4 * GiB, 64 * GiB, 1 * TiB, 4 * TiB], ramFolios: 1e4 },
+  crossCheck: { minSamples: 10, maxTimeS: 1 },
+} as const satisfies Partial<Profile>;
+
 export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   smoke: {
     name: 'smoke',
@@ -89,7 +129,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     // A quick look within 45 s on two cores: dense order-0 pages, and test_kho's mixed orders (up to 10: past RFC v1's 9).
     scenarios: ['dense-4k', 'mixed-test-kho'],
     sweepsByDefault: false,
-    calibrations: false,
+    calibrations: [],
     jobs: 2,
     pilot: false,
     latency: { targetFolios: 5e3, minPasses: 1, maxPasses: 2, maxMs: 20, warmupBatches: 4 },
@@ -109,58 +149,21 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
   default: {
     name: 'default',
     processes: 10,
-    sweepsByDefault: true,
-    calibrations: true,
-    designSpace: SMALL_DESIGN_SPACE,
-    jobs: 2,
-    pilot: true,
-    latency: { targetFolios: 5e4, minPasses: 1, maxPasses: 10, maxMs: 30, warmupBatches: 16 },
-    serialize: { samples: 6, minSamples: 3, maxMs: 10, warmupSamples: 1, warmupMs: 0, warmup: { folios: 4096, rounds: 8 } },
-    restore: {
-      // The walk (0.4-30 ms a run): after the pilot's three runs and four warm-ups, up to eight timed runs, within
-      // 20 ms. A fresh process's walk settles by its sixth to tenth run (radix random-4k: 180, 50, 99, 44, 128,
-      // 42, then 36-39 ns per folio).
-      walk: { samples: 8, minSamples: 3, maxMs: 20, warmupSamples: 4, warmupMs: 0 },
-      // One timed run of each other part per process (they were 70-80% of a job's time; ten processes of one run
-      // each give the interval), after two untimed runs of each on 8192 of the list's folios: a full warm-up run
-      // left deferred init capped at one struct page 1.6-4x above its settled time (vm-2m 20 ms against 5), the
-      // sample leaves it within the runs' spread. The total keeps one full warm-up: without it the timed run
-      // is the one that deoptimizes the walk for its new sink and recompiles it.
-      parts: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 0, warmupMs: 0 },
-      partsWarmup: { folios: 8192, rounds: 2 },
-      total: { samples: 1, minSamples: 1, maxMs: 10, warmupSamples: 1, warmupMs: 0 },
-    },
-    sweepLatency: { targetFolios: 5e4, minPasses: 1, maxPasses: 5, maxMs: 50, warmupBatches: 16 },
-    sweepRepeat: { samples: 1, minSamples: 1, maxMs: 20, warmupSamples: 1, warmupMs: 0 },
-    // Five points per axis: the fewest a growth exponent is fitted on (with its interval).
-    sweeps: { folios: [1e3, 3e3, 1e4, 3e4, 1e5], foliosRam: 64 * GiB, ram: [1 * GiB, 4 * GiB, 64 * GiB, 1 * TiB, 4 * TiB], ramFolios: 1e4 },
-    crossCheck: { minSamples: 10, maxTimeS: 1 },
+    // VM memory in 2 MiB and 1 GiB folios (the case KHO was built for), order-0 pages dense and at random, and
+    // lib/test_kho.c's mixed orders: with 9 structures, 450 timing processes (the ten scenarios were 24 min here).
+    scenarios: DEFAULT_SCENARIOS,
+    sweepsByDefault: false,
+    // The 48 GiB experiment alone is 100 s of one core (12.6 million folios through the model).
+    calibrations: ['yadav-2026-radix-small', 'yadav-2026-radix-large'],
+    ...MEASUREMENT,
   },
   full: {
     name: 'full',
     processes: 10,
     sweepsByDefault: true,
-    calibrations: true,
-    designSpace: FULL_DESIGN_SPACE,
-    jobs: 1,
-    pilot: true,
-    latency: { targetFolios: 5e5, minPasses: 1, maxPasses: 50, maxMs: 200, warmupBatches: 64 },
-    serialize: { samples: 10, minSamples: 3, maxMs: 100, warmupSamples: 1, warmupMs: 5, warmup: { folios: 4096, rounds: 8 } },
-    restore: {
-      walk: { samples: 10, minSamples: 5, maxMs: 100, warmupSamples: 3, warmupMs: 5 },
-      parts: { samples: 8, minSamples: 3, maxMs: 150, warmupSamples: 1, warmupMs: 5 },
-      partsWarmup: { folios: 8192, rounds: 2 },
-      total: { samples: 8, minSamples: 3, maxMs: 150, warmupSamples: 1, warmupMs: 5 },
-    },
-    sweepLatency: { targetFolios: 1e6, minPasses: 1, maxPasses: 30, maxMs: 1000, warmupBatches: 64 },
-    sweepRepeat: { samples: 10, minSamples: 3, maxMs: 400, warmupSamples: 1, warmupMs: 5 },
-    sweeps: {
-      folios: [1e3, 1e4, 1e5, 1e6, 1e7],
-      foliosRam: 256 * GiB,
-      ram: [1 * GiB, 16 * GiB, 256 * GiB, 4 * TiB, 16 * TiB],
-      ramFolios: 1e4,
-    },
-    crossCheck: { minSamples: 20, maxTimeS: 3 },
+    calibrations: CALIBRATIONS.map((c) => c.id),
+    designSpace: SMALL_DESIGN_SPACE,
+    ...MEASUREMENT,
   },
 };
 

@@ -38,6 +38,7 @@ import { scenarioSeed } from './jobs/seeds.ts';
 import { type RunningJob, cpusToPin, launchJob } from './jobs/launch.ts';
 import { type RunLock, lockRun } from './lock.ts';
 import { type RunPlan, jobWeight, planJobs } from './plan.ts';
+import { CALIBRATIONS } from './calibrations.ts';
 import { type DesignSpacePlan, FULL_DESIGN_SPACE, PROFILES, type ProfileName, isProfileName } from './profiles.ts';
 import { FAMILY_IDS } from '../structures/family/index.ts';
 import { createProgress } from './progress.ts';
@@ -113,7 +114,8 @@ function newSession(opts: BenchOptions, io: RunIo): Session {
   for (const s of skipped) io.err(`note: skipping ${s.structure}: ${s.reason}\n`);
   if (ok.length === 0) throw new UsageError(`none of the requested structures can be measured (${skipped.map((s) => s.structure).join(', ')})`);
   const profile = PROFILES[opts.profile];
-  const unfiltered = opts.sweeps && !opts.aa;
+  // The profile's sections (calibrations, design space) come with its whole plan: all its scenarios, not an A/A.
+  const unfiltered = !opts.aa && (profile.scenarios ?? SCENARIO_IDS).every((s) => opts.scenarios.includes(s));
   // --design-space is that section alone, with the named structures measured as its reference points.
   const ds = opts.designSpace ? FULL_DESIGN_SPACE : unfiltered ? profile.designSpace : undefined;
   const plan: RunPlan = {
@@ -125,7 +127,7 @@ function newSession(opts: BenchOptions, io: RunIo): Session {
     sweeps: opts.sweeps && !opts.designSpace,
     crossCheck: opts.crossCheck,
     aa: opts.aa,
-    calibrations: profile.calibrations && unfiltered && !opts.designSpace,
+    calibrations: unfiltered && !opts.designSpace ? profile.calibrations : [],
     designSpace: ds && resolveDesignSpace(ds, opts.scenarios),
     cpuFile,
   };
@@ -161,7 +163,7 @@ function newSession(opts: BenchOptions, io: RunIo): Session {
       crossCheck: plan.crossCheck,
       processes: plan.processes,
       aa: plan.aa,
-      calibrations: plan.calibrations,
+      calibrations: [...(plan.calibrations ?? [])],
       ...(plan.designSpace ? { designSpace: { ...plan.designSpace, points: [...plan.designSpace.points], scenarios: [...plan.designSpace.scenarios] } } : {}),
       ...(cpuFile ? { cpuFile } : {}),
       jobs,
@@ -195,7 +197,7 @@ function resumeSession(opts: BenchOptions): Session {
     sweeps: stored.sweeps,
     crossCheck: stored.crossCheck,
     aa: stored.aa ?? false,
-    calibrations: stored.calibrations ?? false,
+    calibrations: storedCalibrations(stored.calibrations),
     designSpace: stored.designSpace,
     cpuFile: stored.cpuFile,
   };
@@ -213,6 +215,12 @@ function resumeSession(opts: BenchOptions): Session {
 }
 
 /** A design-space section with its ids resolved: 'all' points are the family's 32, 'all' scenarios the run's. */
+/** A stored plan's experiments: ids, or (results before 2026-12-03) whether all of them ran. */
+function storedCalibrations(stored: boolean | readonly string[] | undefined): readonly string[] {
+  if (stored === true) return CALIBRATIONS.map((c) => c.id);
+  return stored || [];
+}
+
 function resolveDesignSpace(ds: DesignSpacePlan, scenarios: readonly string[]): NonNullable<RunPlan['designSpace']> {
   return {
     points: ds.points === 'all' ? [...FAMILY_IDS] : ds.points,

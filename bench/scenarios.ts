@@ -48,6 +48,15 @@ export interface Scenario {
 
 type PerProfile<T> = Readonly<Record<ProfileName, T>>;
 
+/**
+ * A size in smoke, and in default and full alike: full adds scenarios,
+ * sweeps and sections to the default, not bigger workloads, so that a pair
+ * measured by both means the same in both.
+ */
+function sized(smoke: number, standard: number): PerProfile<number> {
+  return { smoke, default: standard, full: standard };
+}
+
 function oneBank(size: number): Bank[] {
   return [{ start: 0, size }];
 }
@@ -124,7 +133,7 @@ function slotCount(banks: readonly Bank[], order: number, fraction: number): num
 
 // ---------------------------------------------------------------------------
 
-const VM_RAM: PerProfile<number> = { smoke: 8 * GiB, default: 64 * GiB, full: 1 * TiB };
+const VM_RAM = sized(8 * GiB, 64 * GiB);
 const VM_FILL = 0.9;
 
 const vm2m: Scenario = {
@@ -140,7 +149,7 @@ const vm2m: Scenario = {
   },
 };
 
-const HUGE_RAM: PerProfile<number> = { smoke: 32 * GiB, default: 256 * GiB, full: 16 * TiB };
+const HUGE_RAM = sized(32 * GiB, 256 * GiB);
 const HUGE_FILL = 0.75;
 
 const hugetlb1g: Scenario = {
@@ -157,9 +166,9 @@ const hugetlb1g: Scenario = {
 };
 
 /** The machine of most scenarios: 64 GiB (16 GiB in smoke, to keep RAM-proportional restores short). */
-const STD_RAM: PerProfile<number> = { smoke: 16 * GiB, default: 64 * GiB, full: 64 * GiB };
+const STD_RAM = sized(16 * GiB, 64 * GiB);
 
-const DENSE_N: PerProfile<number> = { smoke: 8192, default: 2 ** 16, full: 2 ** 21 };
+const DENSE_N = sized(8192, 2 ** 16);
 const DENSE_BASE = 1 * GiB;
 
 const dense4k: Scenario = {
@@ -195,10 +204,10 @@ function sparse(id: ScenarioId, stride: number, ram: PerProfile<number>): Scenar
   };
 }
 
-const sparse16m = sparse('sparse-4k-16m', 16 * MiB, { smoke: 8 * GiB, default: 64 * GiB, full: 1 * TiB });
-const sparse128m = sparse('sparse-4k-128m', 128 * MiB, { smoke: 32 * GiB, default: 512 * GiB, full: 8 * TiB });
+const sparse16m = sparse('sparse-4k-16m', 16 * MiB, sized(8 * GiB, 64 * GiB));
+const sparse128m = sparse('sparse-4k-128m', 128 * MiB, sized(32 * GiB, 512 * GiB));
 
-const RANDOM_N: PerProfile<number> = { smoke: 4096, default: 2 ** 16, full: 2 ** 19 };
+const RANDOM_N = sized(4096, 2 ** 16);
 
 const random4k: Scenario = {
   id: 'random-4k',
@@ -213,7 +222,7 @@ const random4k: Scenario = {
   },
 };
 
-const MIXED_TOTAL: PerProfile<number> = { smoke: 1 * GiB, default: 8 * GiB, full: 32 * GiB };
+const MIXED_TOTAL = sized(1 * GiB, 8 * GiB);
 const MIXED_MAX_ORDER = 10;
 
 /**
@@ -256,8 +265,8 @@ const mixedTestKho: Scenario = {
   workload: mixedWorkload,
 };
 
-const RANGES_RAM: PerProfile<number> = { smoke: 16 * GiB, default: 64 * GiB, full: 512 * GiB };
-const RANGES_N: PerProfile<number> = { smoke: 512, default: 8192, full: 65536 };
+const RANGES_RAM = sized(16 * GiB, 64 * GiB);
+const RANGES_N = sized(512, 8192);
 const RANGE_MAX_PAGES = 4096;
 
 /**
@@ -307,7 +316,7 @@ const ranges: Scenario = {
   workload: rangesWorkload,
 };
 
-const CHURN_N: PerProfile<number> = { smoke: 4096, default: 2 ** 16, full: 2 ** 19 };
+const CHURN_N = sized(4096, 2 ** 16);
 
 /**
  * Preserve N random order-0 pages, unpreserve a random half of them,
@@ -344,9 +353,9 @@ const churn: Scenario = {
   workload: churnWorkload,
 };
 
-const HIGH_BANK: PerProfile<number> = { smoke: 4 * GiB, default: 64 * GiB, full: 256 * GiB };
+const HIGH_BANK = sized(4 * GiB, 64 * GiB);
 const HIGH_STARTS = [0, 1 * TiB, 64 * TiB, 2 ** 50];
-const HIGH_N: PerProfile<number> = { smoke: 4096, default: 2 ** 16, full: 2 ** 19 };
+const HIGH_N = sized(4096, 2 ** 16);
 
 function highBanks(p: ProfileName): Bank[] {
   return HIGH_STARTS.map((start) => ({ start, size: HIGH_BANK[p] }));

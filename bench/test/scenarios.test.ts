@@ -4,7 +4,9 @@ import { Machine } from '../../src/ram/machine.ts';
 import { PAGE_SIZE } from '../../src/ram/phys-mem.ts';
 import { checkFolio, splitRange } from '../../src/tracker/tracker.ts';
 import { planJobs, sweepPoints } from '../plan.ts';
-import { SCENARIOS, SCENARIO_IDS, sweepWorkload } from '../scenarios.ts';
+import { SCENARIOS, SCENARIO_IDS, type ScenarioId, sweepWorkload } from '../scenarios.ts';
+import { PROFILES } from '../profiles.ts';
+import { CALIBRATIONS } from '../calibrations.ts';
 
 function digest(w: Workload): string {
   let h = 0;
@@ -106,6 +108,22 @@ describe('seeds', () => {
       expect(points.filter((p) => p.axes.includes('ram')).length).toBeGreaterThanOrEqual(fewest);
     }
     expect(sweepPoints('smoke').some((p) => p.axes.length === 2)).toBe(true);
+  });
+
+  it('are the same workloads in default and full, which adds scenarios, sweeps and sections to the default', () => {
+    const defaults = PROFILES.default.scenarios!;
+    expect(PROFILES.full.scenarios ?? SCENARIO_IDS).toEqual(SCENARIO_IDS);
+    for (const id of defaults) {
+      expect(SCENARIO_IDS).toContain(id);
+      expect(digest(SCENARIOS[id as ScenarioId].workload('full', 5))).toBe(digest(SCENARIOS[id as ScenarioId].workload('default', 5)));
+    }
+    const { name: _d, scenarios: _s, sweepsByDefault: _w, calibrations: dc, designSpace: _x, ...measured } = PROFILES.default;
+    const { name: _f, scenarios: _t, sweepsByDefault: fw, calibrations: fc, designSpace: fd, ...fullMeasured } = PROFILES.full;
+    expect(fullMeasured).toEqual(measured);
+    expect(PROFILES.default.processes).toBeGreaterThanOrEqual(10);
+    expect(fw && fd !== undefined).toBe(true);
+    expect(fc).toEqual(CALIBRATIONS.map((c) => c.id));
+    expect(dc.every((id) => fc.includes(id))).toBe(true);
   });
 
   it('give a job order that is deterministic, interleaved and complete', () => {

@@ -255,8 +255,8 @@ export const Results = z.object({
       aa: z.boolean().optional(),
       /** The machine model's CPU file, if not the default. */
       cpuFile: z.string().optional(),
-      /** Whether the model was run on the published kernel experiments. */
-      calibrations: z.boolean().optional(),
+      /** The published kernel experiments the model was run on (ids); `true` in results before 2026-12-03: all of them. */
+      calibrations: z.union([z.boolean(), z.array(z.string())]).optional(),
       /** The design-space section: family points (structures/family) on scenarios; their pairs are in `pairs` under the point ids. */
       designSpace: z.object({ points: z.array(z.string()), scenarios: z.array(z.string()), processes: z.number().int() }).optional(),
       jobs: z.number().int(),
