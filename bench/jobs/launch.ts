@@ -38,12 +38,24 @@ export function cpusToPin(jobs: number): number[] {
   return usable.length === jobs ? usable : [];
 }
 
+/**
+ * The job's environment: the runner's, less what only costs a job its start.
+ * NODE_EXTRA_CA_CERTS makes node read and parse a certificate bundle before
+ * any code runs (on this machine 0.09-0.13 s against 0.03-0.04 for `node -e
+ * 0`), and a job opens no connection.
+ */
+function jobEnv(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _certs, ...env } = process.env;
+  return env;
+}
+
 /** Starts `spec` in a fresh process, on `cpu` alone when one is given (see cpusToPin). */
 export function launchJob(spec: JobSpec, launcher: JobLauncher, cpu?: number): RunningJob {
   const pinned = cpu === undefined ? {} : { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, ...launcher.execArgv] };
   const child: ChildProcess = fork(launcher.entry, [], {
     execArgv: [...launcher.execArgv],
     ...pinned,
+    env: jobEnv(),
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
