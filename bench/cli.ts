@@ -21,7 +21,7 @@ finishes, prints a summary per scenario, and writes the HTML report.
 options:
   --profile <name>      ${PROFILE_NAMES.join(' | ')} (default: default)
   --structures <ids>    comma-separated, or "all" (default); known: ${STRUCTURE_IDS.join(', ')}
-  --scenarios <ids>     comma-separated, or "all" (default: the profile's: smoke 2, default 5, full all); known:
+  --scenarios <ids>     comma-separated, or "all" (default: the profile's: smoke 2, default 6, full all); known:
                         ${SCENARIO_IDS.join(', ')}
   --out <dir>           the run folder (default: reports/<timestamp>-<profile>, or -design-space)
   --seed <n>            the run seed, an integer 0..4294967295 (default: ${DEFAULT_SEED})
