@@ -120,8 +120,8 @@ export function planJobs(plan: RunPlan): JobSpec[] {
         }
       }
     }
-    if (p === 1 && plan.calibrations) {
-      for (const c of CALIBRATIONS.filter((e) => plan.calibrations!.includes(e.id))) {
+    if (p === 1) {
+      for (const c of CALIBRATIONS.filter((e) => plan.calibrations?.includes(e.id))) {
         round.push({ kind: 'exact', id: `calibration__${c.id}`, structure: c.structure, scenario: c.id, calibration: c.id, ...common, cpuFile: plan.cpuFile });
       }
     }

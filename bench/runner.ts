@@ -214,13 +214,13 @@ function resumeSession(opts: BenchOptions): Session {
   };
 }
 
-/** A design-space section with its ids resolved: 'all' points are the family's 32, 'all' scenarios the run's. */
 /** A stored plan's experiments: ids, or (results before 2026-12-03) whether all of them ran. */
 function storedCalibrations(stored: boolean | readonly string[] | undefined): readonly string[] {
   if (stored === true) return CALIBRATIONS.map((c) => c.id);
   return stored || [];
 }
 
+/** A design-space section with its ids resolved: 'all' points are the family's 32, 'all' scenarios the run's. */
 function resolveDesignSpace(ds: DesignSpacePlan, scenarios: readonly string[]): NonNullable<RunPlan['designSpace']> {
   return {
     points: ds.points === 'all' ? [...FAMILY_IDS] : ds.points,
