@@ -426,7 +426,8 @@ async function runSession(session: Session, lock: RunLock, opts: BenchOptions, i
 function reportAa(outputs: readonly JobOutput[], failPct: number | undefined, io: RunIo): number {
   const { rows, summary } = compareHalves(outputs);
   io.out(`${summary.message}\n`);
-  const flagged = rows.filter((r) => r.comparison.kind === 'timing' && r.comparison.flagged);
+  // A derived metric follows its bases (adjustFamily): listing it again would repeat their finding.
+  const flagged = rows.filter((r) => r.comparison.kind === 'timing' && r.comparison.flagged && !r.comparison.derivedFrom);
   for (const r of flagged) {
     const c = r.comparison as Extract<typeof r.comparison, { kind: 'timing' }>;
     io.out(`  flagged: ${r.structure} × ${r.scenario} ${r.metric}: ${(100 * c.change.value).toFixed(1)}% (p adj ${c.pAdjusted.toPrecision(2)})\n`);

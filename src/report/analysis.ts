@@ -14,7 +14,15 @@
  *    the table) and by more than the threshold.
  */
 import type { MetricValue, PairResult, Results } from '../results/schema.ts';
-import { type AaSummary, type TimingComparison, aaSummary, adjustAcrossMetrics, compareProcessSamples } from '../stats/index.ts';
+import {
+  type AaSummary,
+  type FamilyMember,
+  type TimingComparison,
+  aaSummary,
+  adjustAcrossMetrics,
+  adjustFamily,
+  compareProcessSamples,
+} from '../stats/index.ts';
 import { formatCount, formatPct, formatPercent, formatRatio, formatRatioInterval, formatValue, formatWithInterval, listWords, sig } from './format.ts';
 import {
   ASPECTS,
@@ -22,6 +30,7 @@ import {
   DENSE_SCENARIO,
   MODEL_OF,
   type Pairing,
+  derivedFromOf,
   findPair,
   isMemoryBound,
   isReference,
@@ -801,14 +810,20 @@ export function fitRows(results: Results): FitRow[] {
 export function aaCheck(results: Results, options: AnalysisOptions = {}): AaSummary | undefined {
   if (!results.plan?.aa) return undefined;
   const t = thresholdOf(options);
-  const comparisons: TimingComparison[] = [];
+  const members: FamilyMember[] = [];
   for (const p of results.pairs) {
     for (const [name, m] of Object.entries(p.metrics)) {
       if (kindOf(name, m) !== 'measured' || !m.perProcess || m.perProcess.length < 4) continue;
       const a = m.perProcess.filter((_, i) => i % 2 === 0);
       const b = m.perProcess.filter((_, i) => i % 2 === 1);
-      comparisons.push(compareProcessSamples(a, b, { noisePct: t * 100, seed: comparisons.length + 1 }));
+      const derivedFrom = derivedFromOf(name);
+      members.push({
+        group: `${p.structure}\u0000${p.scenario}`,
+        metric: name,
+        comparison: compareProcessSamples(a, b, { noisePct: t * 100, seed: members.length + 1 }),
+        ...(derivedFrom ? { derivedFrom } : {}),
+      });
     }
   }
-  return comparisons.length ? aaSummary(adjustAcrossMetrics(comparisons)) : undefined;
+  return members.length ? aaSummary(adjustFamily(members)) : undefined;
 }

@@ -5,7 +5,8 @@
  *  - A measured metric is flagged only when its per-process values differ
  *    (Mann–Whitney U, p-values Benjamini–Hochberg-adjusted across every
  *    measured metric compared) and the change of the means exceeds the
- *    noise threshold (compareProcessSamples, adjustAcrossMetrics).
+ *    noise threshold (compareProcessSamples). A derived one (per folio, a
+ *    sum) follows the tests of its bases (adjustFamily).
  *  - Exact and model metrics have no noise: any change is reported, as an
  *    exact change (compareExact). Lower is better for all of them.
  *  - A host that was slower or faster than during the baseline (the
@@ -16,9 +17,9 @@
  */
 import { type HostSlowdown, type ProcessCalibration, hostSlowdown } from '../measure/calibration.ts';
 import type { MetricValue, Results } from '../results/schema.ts';
-import { DEFAULT_ALPHA, type TimingComparison, adjustAcrossMetrics, compareExact, compareProcessSamples } from '../stats/index.ts';
+import { DEFAULT_ALPHA, type FamilyMember, adjustFamily, compareExact, compareProcessSamples } from '../stats/index.ts';
 import { formatPct, formatValue } from './format.ts';
-import { type MetricKind, PAIR_METRICS, findPair, kindOf, scenariosOf, structuresOf, unitOf } from './metrics.ts';
+import { type MetricKind, PAIR_METRICS, derivedFromOf, findPair, kindOf, scenariosOf, structuresOf, unitOf } from './metrics.ts';
 import type { Interval } from './stats.ts';
 
 export interface ComparisonOptions {
@@ -43,6 +44,8 @@ export interface ChangeRow {
   test: 'Mann–Whitney U' | 'exact';
   /** Measured metrics: raw and adjusted two-sided p, and the processes on each side. */
   p?: number;
+  /** A derived measured metric: the metrics whose tests it follows (adjustFamily); its adjusted p is theirs. */
+  derivedFrom?: readonly string[];
   pAdjusted?: number;
   processes?: { baseline: number; current: number };
   verdict: ChangeVerdict;
@@ -93,7 +96,7 @@ export function compareRuns(current: Results, baseline: Results, options: Compar
   const noise = options.noise ?? 0.05;
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const timing: { row: Omit<ChangeRow, 'verdict' | 'change' | 'p' | 'pAdjusted'>; index: number }[] = [];
-  const comparisons: TimingComparison[] = [];
+  const comparisons: FamilyMember[] = [];
   const exactRows: ChangeRow[] = [];
   const contextWarnings: string[] = [];
   let notCompared = 0;
@@ -116,9 +119,20 @@ export function compareRuns(current: Results, baseline: Results, options: Compar
           continue;
         }
         order.set(key(cur.scenario, cur.structure, metric), order.size);
-        comparisons.push(compareProcessSamples(b.perProcess, c.perProcess, { noisePct: noise * 100, alpha, seed: comparisons.length + 1 }));
+        const derivedFrom = derivedFromOf(metric);
+        comparisons.push({
+          group: key(cur.scenario, cur.structure, ''),
+          metric,
+          comparison: compareProcessSamples(b.perProcess, c.perProcess, { noisePct: noise * 100, alpha, seed: comparisons.length + 1 }),
+          ...(derivedFrom ? { derivedFrom } : {}),
+        });
         timing.push({
-          row: { ...common, test: 'Mann–Whitney U', processes: { baseline: b.perProcess.length, current: c.perProcess.length } },
+          row: {
+            ...common,
+            test: 'Mann–Whitney U',
+            processes: { baseline: b.perProcess.length, current: c.perProcess.length },
+            ...(derivedFrom ? { derivedFrom } : {}),
+          },
           index: comparisons.length - 1,
         });
         continue;
@@ -138,7 +152,7 @@ export function compareRuns(current: Results, baseline: Results, options: Compar
       });
     }
   }
-  const adjusted = adjustAcrossMetrics(comparisons);
+  const adjusted = adjustFamily(comparisons);
   const timingRows: ChangeRow[] = timing.map(({ row, index }) => {
     const c = adjusted[index];
     return { ...row, change: c.change, p: c.p, pAdjusted: c.pAdjusted, verdict: c.verdict };
@@ -177,10 +191,11 @@ function isDescriptive(metric: string): boolean {
 /**
  * The rows that got worse by more than `thresholdPct` percent: measured
  * metrics flagged as regressions, and exact or model metrics that grew
- * (certain, so the threshold alone decides).
+ * (certain, so the threshold alone decides). A derived metric is not one
+ * more regression: its bases are counted.
  */
 export function regressions(comparison: Comparison, thresholdPct: number): ChangeRow[] {
-  return comparison.rows.filter((r) => r.verdict === 'regression' && r.change.value * 100 > thresholdPct);
+  return comparison.rows.filter((r) => r.verdict === 'regression' && !r.derivedFrom && r.change.value * 100 > thresholdPct);
 }
 
 /** "+12.3% [+8.10%, +16.5%]" for a measured metric, "4 KiB → 8 KiB (+100%, exact)" for an exact one. */

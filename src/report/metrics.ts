@@ -117,6 +117,11 @@ export function kindOf(name: string, value?: MetricValue): MetricKind {
   return value?.perProcess ? 'measured' : 'exact';
 }
 
+/** The metrics a metric is computed from (MetricDef.derivedFrom); none for names newer than the report. */
+export function derivedFromOf(name: string): readonly string[] | undefined {
+  return isMetricName(name) ? metricDef(name).derivedFrom : undefined;
+}
+
 export function unitOf(name: string, results?: Results): MetricUnit | string {
   if (isMetricName(name)) return metricDef(name).unit;
   return results?.metricDefs[name]?.unit ?? '';

@@ -447,7 +447,7 @@ function changeCells(r: ChangeRow): SafeHtml {
   const unit = String(unitOf(r.metric));
   return html`<td>${describeWhere(r.scenario)}</td><td>${r.structure}</td><td><code>${r.metric}</code> <span class="basis">${r.kind}</span></td>
 <td class="num">${formatValue(r.baseline, unit)}</td><td class="num">${formatValue(r.current, unit)}</td>
-<td class="num">${describeChange(r)}</td><td class="num">${r.processes ? `${r.processes.baseline}/${r.processes.current}` : '—'}</td><td class="num">${r.pAdjusted !== undefined ? formatP(r.pAdjusted) : 'exact'}</td>
+<td class="num">${describeChange(r)}</td><td class="num">${r.processes ? `${r.processes.baseline}/${r.processes.current}` : '—'}</td><td class="num">${r.pAdjusted !== undefined ? formatP(r.pAdjusted) : 'exact'}${r.derivedFrom ? html` <span class="basis">of ${r.derivedFrom.join(', ')}</span>` : ''}</td>
 <td class="${cls}">${r.verdict}</td>`;
 }
 
@@ -464,7 +464,7 @@ function comparisonSection(input: PageInput): SafeHtml {
 <h2>Comparison with the baseline run</h2>
 ${host ? html`<div class="banner warn"><strong>Host:</strong> ${host}. Every timing below may reflect that, not the code.</div>` : ''}
 <p class="lead">Baseline: <code>${c.baselineName}</code>, ${base.profile} profile, ${formatDate(base.date)}, commit <code>${shortCommit(base.gitCommit)}</code>.
-A measured metric changed only if its per-process values differ (Mann–Whitney U, p adjusted by Benjamini–Hochberg over ${data.rows.filter((r) => r.kind === 'measured').length} measured metrics, α = ${data.alpha}) and the change of the means exceeds ${formatPercent(data.noise)}; its interval is a bootstrap over processes. Exact and model metrics compare exactly: any change is listed. Change = this run / baseline − 1: positive is slower or bigger.</p>
+A measured metric changed only if its per-process values differ (Mann–Whitney U, p adjusted by Benjamini–Hochberg over ${data.rows.filter((r) => r.kind === 'measured' && !r.derivedFrom).length} measured metrics, α = ${data.alpha}) and the change of the means exceeds ${formatPercent(data.noise)}; its interval is a bootstrap over processes. A metric computed from others (a time per folio, the blackout) is not tested again: it takes the adjusted p of the metrics it is computed from, and its own change decides. Exact and model metrics compare exactly: any change is listed. Change = this run / baseline − 1: positive is slower or bigger.</p>
 ${data.contextWarnings.length ? html`<div class="banner warn"><strong>The runs differ:</strong><ul>${data.contextWarnings.map((w) => html`<li>${w}</li>`)}</ul></div>` : ''}
 <p><strong>${count('regression')}</strong> regression(s), <strong>${count('improvement')}</strong> improvement(s), ${count('within noise')} within noise, ${count('unchanged')} exact metrics unchanged${
     data.notCompared ? html`; ${data.notCompared} measured metric(s) without per-process values were not compared` : ''

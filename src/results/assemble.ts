@@ -19,8 +19,9 @@ import { hostSlowdown } from '../measure/calibration.ts';
 import { deferredFull } from '../measure/restore.ts';
 import {
   type SampleSummary,
+  type FamilyMember,
   aaSummary,
-  adjustAcrossMetrics,
+  adjustFamily,
   compareProcessSamples,
   fitPowerLaw,
   poolSummaries,
@@ -379,7 +380,8 @@ export interface HalvesRow {
 
 /**
  * An A/A run: the processes of half 1 against those of half 2, per pair and
- * measured metric, Benjamini–Hochberg across all of them; the exact metrics
+ * measured metric, Benjamini–Hochberg across all of them (the derived ones
+ * follow their bases: adjustFamily); the exact metrics
  * come from one job and so agree by construction (they are not compared).
  */
 export function compareHalves(jobs: readonly JobOutput[]): { rows: HalvesRow[]; summary: ReturnType<typeof aaSummary> } {
@@ -391,16 +393,17 @@ export function compareHalves(jobs: readonly JobOutput[]): { rows: HalvesRow[]; 
     const side = h[j.half === 1 ? 0 : 1];
     for (const [name, v] of Object.entries(processEstimates(j))) (side.get(name) ?? side.set(name, []).get(name)!).push(v);
   }
-  const raw: { structure: string; scenario: string; metric: string; comparison: MetricComparison }[] = [];
+  const raw: (FamilyMember & { structure: string; scenario: string })[] = [];
   for (const [key, [a, b]] of halves) {
     const [structure, scenario] = key.split('\u0000');
     for (const [metric, va] of a) {
       const vb = b.get(metric);
-      if (!vb || va.length < 2 || vb.length < 2 || metricDef(metric).kind !== 'measured') continue;
-      raw.push({ structure, scenario, metric, comparison: compareProcessSamples(va, vb) });
+      const d = metricDef(metric);
+      if (!vb || va.length < 2 || vb.length < 2 || d.kind !== 'measured') continue;
+      raw.push({ structure, scenario, group: key, metric, comparison: compareProcessSamples(va, vb), ...(d.derivedFrom ? { derivedFrom: d.derivedFrom } : {}) });
     }
   }
-  const adjusted = adjustAcrossMetrics(raw.map((r) => r.comparison as ReturnType<typeof compareProcessSamples>));
-  const rows = raw.map((r, i) => ({ ...r, comparison: adjusted[i] }));
+  const adjusted = adjustFamily(raw);
+  const rows = raw.map((r, i) => ({ structure: r.structure, scenario: r.scenario, metric: r.metric, comparison: adjusted[i] }));
   return { rows, summary: aaSummary(adjusted) };
 }

@@ -30,10 +30,21 @@ export interface MetricDef {
   readonly description: string;
   /** Whether it describes the scenario rather than a structure's cost (never ranked). */
   readonly descriptive?: boolean;
+  /**
+   * The measured metrics this one is computed from, per process (a total
+   * over the folios, a sum of steps). A comparison does not test it as a
+   * hypothesis of its own: it follows the tests of these (adjustFamily).
+   */
+  readonly derivedFrom?: readonly string[];
 }
 
-function def(name: string, kind: MetricKind, unit: MetricUnit, description: string, descriptive = false): MetricDef {
-  return { name, kind, unit, description, ...(descriptive ? { descriptive } : {}) };
+function def(name: string, kind: MetricKind, unit: MetricUnit, description: string, extra: Pick<MetricDef, 'descriptive' | 'derivedFrom'> = {}): MetricDef {
+  return { name, kind, unit, description, ...extra };
+}
+
+/** A measured total per restored folio. */
+function perFolio(name: string, total: string): MetricDef {
+  return def(name, 'measured', 'ns', `${total} per restored folio`, { derivedFrom: [total] });
 }
 
 /** The metrics of a (structure, scenario) pair, in order of importance. */
@@ -42,16 +53,18 @@ export const PAIR_METRICS: readonly MetricDef[] = [
   def('unpreserve_ns_per_folio', 'measured', 'ns', 'time to clear one preserved folio'),
   def('serialize_ms', 'measured', 'ms', 'the serialization step at kexec (finalize); stateless trackers only publish their root'),
   def('restore_ms', 'measured', 'ms', "the next kernel's restore: the walk with memblock reservations and head struct pages, plus deferred struct page init when the scenario's kernel defers it"),
-  def('restore_ns_per_folio', 'measured', 'ns', 'restore_ms per restored folio'),
+  perFolio('restore_ns_per_folio', 'restore_ms'),
   def('restore_walk_ms', 'measured', 'ms', 'the bare walk of the metadata (a sink that only counts); per process, the median of its timed walks'),
-  def('restore_walk_ns_per_folio', 'measured', 'ns', 'restore_walk_ms per restored folio'),
+  perFolio('restore_walk_ns_per_folio', 'restore_walk_ms'),
   def('restore_memblock_ms', 'measured', 'ms', "memblock_reserve and memblock_reserved_mark_noinit of every folio (the place found by binary search; the model runs the kernel's linear scan)"),
-  def('restore_memblock_ns_per_folio', 'measured', 'ns', 'restore_memblock_ms per restored folio'),
+  perFolio('restore_memblock_ns_per_folio', 'restore_memblock_ms'),
   def('restore_struct_pages_ms', 'measured', 'ms', 'struct pages with deferred struct page init: every struct page of every folio, then its head (priced from runs capped at 1 and 64 struct pages per folio)'),
-  def('restore_struct_pages_ns_per_folio', 'measured', 'ns', 'restore_struct_pages_ms per restored folio'),
+  perFolio('restore_struct_pages_ns_per_folio', 'restore_struct_pages_ms'),
   def('restore_struct_pages_eager_ms', 'measured', 'ms', 'struct pages without deferred init: the head struct page of every folio only'),
-  def('restore_struct_pages_eager_ns_per_folio', 'measured', 'ns', 'restore_struct_pages_eager_ms per restored folio'),
-  def('blackout_ms', 'measured', 'ms', 'serialization plus restore, per process: what the hand-over adds to the kexec'),
+  perFolio('restore_struct_pages_eager_ns_per_folio', 'restore_struct_pages_eager_ms'),
+  def('blackout_ms', 'measured', 'ms', 'serialization plus restore, per process: what the hand-over adds to the kexec', {
+    derivedFrom: ['serialize_ms', 'restore_ms'],
+  }),
   def('preserve_ns_per_folio_benny', 'measured', 'ns', 'preserve latency as benny (benchmark.js) measures it (--cross-check)'),
   def('preserve_model_ns', 'model', 'ns', 'modeled time of one preserve per folio on the model CPU'),
   def('unpreserve_model_ns', 'model', 'ns', 'modeled time of one unpreserve per folio'),
@@ -81,8 +94,8 @@ export const PAIR_METRICS: readonly MetricDef[] = [
   def('memblock_moved', 'exact', 'count', 'region slots moved by out-of-order inserts (the memmove cost)'),
   def('memblock_scanned', 'exact', 'count', "regions memblock's linear scans visit over the restore (quadratic in disjoint regions; the model prices them, the timed runs search)"),
   def('lost_folios', 'exact', 'folios', 'folios the format cannot represent (RFC v1: orders above 9), which the kernel would lose'),
-  def('folios', 'exact', 'folios', 'folios preserved at hand-over', true),
-  def('preserved_bytes', 'exact', 'bytes', 'bytes those folios cover', true),
+  def('folios', 'exact', 'folios', 'folios preserved at hand-over', { descriptive: true }),
+  def('preserved_bytes', 'exact', 'bytes', 'bytes those folios cover', { descriptive: true }),
 ];
 
 /** The key of a job's `unavailable` that stands for every metric of the pair (the workload cannot be built at all). */

@@ -5,6 +5,7 @@ import {
   type TimingComparison,
   aaSummary,
   adjustAcrossMetrics,
+  adjustFamily,
   compareExact,
   compareProcessSamples,
 } from './comparison.ts';
@@ -108,6 +109,46 @@ describe('adjustAcrossMetrics', () => {
     // 6 vs 6: the smallest p, 0.0022, times 41 metrics is no longer below 0.05.
     expect(adjusted.flagged).toBe(false);
     expect(adjusted.verdict).toBe('within noise');
+  });
+});
+
+describe('adjustFamily', () => {
+  // A total whose 10 processes a side overlap in 6 of 100 orderings (exact p = 60/184756), among 199 unchanged metrics.
+  const rnd = seededUniform(206);
+  const lucky = compareProcessSamples([11, 12, 13, 14, 15, 16, 17, 18, 19, 20], [15.5, 19.5, 21, 22, 23, 24, 25, 26, 27, 28]);
+  const nulls = Array.from({ length: 199 }, () => compareProcessSamples(processes(rnd, 10, 100, 0.1), processes(rnd, 10, 100, 0.1), { iterations: 200 }));
+  const family = (copies: number, derived: boolean) => [
+    { group: 'x', metric: 'restore_ms', comparison: lucky },
+    ...Array.from({ length: copies }, (_, k) => ({ group: 'x', metric: `per_folio_${k}`, comparison: lucky, ...(derived ? { derivedFrom: ['restore_ms'] } : {}) })),
+    ...nulls.map((comparison, k) => ({ group: `n${k}`, metric: 'restore_ms', comparison })),
+  ];
+
+  it('does not let copies of one test loosen BH: tested as three hypotheses, one finding passes; followed, it does not', () => {
+    expect(lucky.p).toBeCloseTo(60 / 184756, 12);
+    // Three tied p-values among 202 are adjusted by 202/3; one among 200 by 200.
+    expect((lucky.p * 202) / 3).toBeLessThan(0.05);
+    expect(lucky.p * 200).toBeGreaterThan(0.05);
+    expect(adjustFamily(family(2, false))[0].flagged).toBe(true);
+    const followed = adjustFamily(family(2, true));
+    expect(followed[0].flagged).toBe(false);
+    expect(followed[1].pAdjusted).toBe(followed[0].pAdjusted);
+    expect(followed[1].derivedFrom).toEqual(['restore_ms']);
+    expect(aaSummary(followed)).toMatchObject({ timing: 200, flagged: 0 });
+  });
+
+  it('a derived metric is flagged with its base, on its own change, and never without a base in the family', () => {
+    const real = compareProcessSamples(processes(rnd, 10, 100, 0.02), processes(rnd, 10, 130, 0.02));
+    const tiny = compareProcessSamples(processes(rnd, 10, 100, 0.001), processes(rnd, 10, 101, 0.001));
+    const [base, follows, belowNoise, orphan] = adjustFamily([
+      { group: 'p', metric: 'restore_ms', comparison: real },
+      { group: 'p', metric: 'restore_ns_per_folio', comparison: real, derivedFrom: ['restore_ms'] },
+      { group: 'p', metric: 'blackout_ms', comparison: tiny, derivedFrom: ['serialize_ms', 'restore_ms'] },
+      { group: 'q', metric: 'restore_ns_per_folio', comparison: real, derivedFrom: ['restore_ms'] },
+    ]);
+    expect(base.verdict).toBe('regression');
+    expect(follows.verdict).toBe('regression');
+    expect(belowNoise).toMatchObject({ significant: true, flagged: false });
+    expect(orphan).toMatchObject({ pAdjusted: 1, flagged: false });
   });
 });
 

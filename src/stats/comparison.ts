@@ -67,6 +67,8 @@ export interface TimingComparison {
   /** significant, and |change| above noisePct. */
   flagged: boolean;
   verdict: ChangeVerdict;
+  /** A derived metric's: the metrics it follows (adjustFamily); it is not a test of its own. */
+  derivedFrom?: readonly string[];
 }
 
 /** An exact metric of a baseline run against the current run. */
@@ -129,6 +131,44 @@ export function adjustAcrossMetrics(comparisons: readonly TimingComparison[]): T
   return comparisons.map((c, i) => decide({ ...c, pAdjusted: adjusted[i] }));
 }
 
+/** One measured metric in a family of comparisons: of a group (a pair, a sweep point), by name. */
+export interface FamilyMember {
+  readonly group: string;
+  readonly metric: string;
+  readonly comparison: TimingComparison;
+  /** The metrics of the same group it is computed from, per process: then it is not tested on its own. */
+  readonly derivedFrom?: readonly string[];
+}
+
+/**
+ * The comparisons of a family, adjusted: Benjamini–Hochberg across the
+ * metrics that are measured in their own right, then each derived metric
+ * (a total per folio, a sum of steps) takes the smallest adjusted p of the
+ * metrics it is computed from, and its own change decides its flag. A
+ * derived metric is the same hypothesis again: a per-folio time is its
+ * total over a constant, so its test is its total's. Testing it again
+ * would count one finding several times, and loosen BH too, whose step-up
+ * adjusts k tied p-values by m/k instead of m. A derived metric whose bases
+ * are not in the family cannot be significant.
+ */
+export function adjustFamily(members: readonly FamilyMember[]): TimingComparison[] {
+  const tested = members.map((m, i) => ({ m, i })).filter(({ m }) => !m.derivedFrom);
+  const adjusted = adjustAcrossMetrics(tested.map(({ m }) => m.comparison));
+  const out: TimingComparison[] = new Array(members.length);
+  const byName = new Map<string, TimingComparison>();
+  tested.forEach(({ m, i }, k) => {
+    out[i] = adjusted[k];
+    byName.set(`${m.group}\u0000${m.metric}`, adjusted[k]);
+  });
+  members.forEach((m, i) => {
+    if (!m.derivedFrom) return;
+    const bases = m.derivedFrom.map((b) => byName.get(`${m.group}\u0000${b}`)).filter((c) => c !== undefined);
+    const pAdjusted = Math.min(1, ...bases.map((c) => c.pAdjusted));
+    out[i] = { ...decide({ ...m.comparison, pAdjusted }), derivedFrom: m.derivedFrom };
+  });
+  return out;
+}
+
 /** Compares an exact metric: any difference is a change. */
 export function compareExact(baseline: number, current: number): ExactComparison {
   const change = baseline === 0 ? (current === 0 ? 0 : current > 0 ? Infinity : -Infinity) : current / baseline - 1;
@@ -137,7 +177,7 @@ export function compareExact(baseline: number, current: number): ExactComparison
 
 /** What an A/A run (the same code twice, interleaved) found: ideally nothing. */
 export interface AaSummary {
-  /** Timing metrics flagged, of how many, and the share. */
+  /** Timing metrics flagged, of how many, and the share; derived metrics (adjustFamily) are not counted. */
   flagged: number;
   timing: number;
   flaggedShare: number;
@@ -155,7 +195,7 @@ export interface AaSummary {
  * drifted, a process effect not captured).
  */
 export function aaSummary(comparisons: readonly MetricComparison[]): AaSummary {
-  const timing = comparisons.filter((c): c is TimingComparison => c.kind === 'timing');
+  const timing = comparisons.filter((c): c is TimingComparison => c.kind === 'timing' && !c.derivedFrom);
   const exact = comparisons.filter((c): c is ExactComparison => c.kind === 'exact');
   const flagged = timing.filter((c) => c.flagged).length;
   const exactChanged = exact.filter((c) => c.changed).length;

@@ -48,6 +48,7 @@ export {
   type AaSummary,
   type ChangeVerdict,
   type ExactComparison,
+  type FamilyMember,
   type MetricComparison,
   type ProcessComparisonOptions,
   type TimingComparison,
@@ -55,6 +56,7 @@ export {
   DEFAULT_NOISE_PCT,
   aaSummary,
   adjustAcrossMetrics,
+  adjustFamily,
   compareExact,
   compareProcessSamples,
 } from './comparison.ts';
