@@ -113,7 +113,8 @@ export function measuredValue(perProcess: number[]): MetricValue {
 function warningsOf(metrics: Record<string, MetricValue>): string[] {
   const out: string[] = [];
   for (const [name, m] of Object.entries(metrics)) {
-    if (m.cv === undefined || !name.endsWith('_ms') && !name.endsWith('_ns_per_folio')) continue;
+    // A derived metric's spread is its bases' (a per-folio time's exactly): warning again would repeat them.
+    if (m.cv === undefined || metricDef(name).derivedFrom || (!name.endsWith('_ms') && !name.endsWith('_ns_per_folio'))) continue;
     const spread = spreadWarning(m.cv);
     if (spread) out.push(`${name}: ${spread}`);
     if (m.outliers && m.outliers.highSevere + m.outliers.lowSevere > 0) {
