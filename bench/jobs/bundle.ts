@@ -29,7 +29,18 @@ export interface JobLauncher {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
-const NODE_FLAGS = ['--expose-gc'];
+/**
+ * A job runs pinned to one CPU (launch.ts), and V8's own threads (concurrent
+ * compilation, concurrent marking, parallel scavenges) ran on that CPU too,
+ * taking it from the timed code at moments no two processes shared: that,
+ * more than the host, was the spread between processes. --single-threaded
+ * does V8's work on the main thread, where a collection is a pause that
+ * gc-pauses.ts sees and a compilation lands in the warm-up. Smoke, three
+ * runs each way interleaved on the 2-core EPYC: 18.3-19.5 s against
+ * 15.0-15.9, median CV of the 9 processes a pair 0.85 -> 0.12 on preserve,
+ * 0.49 -> 0.13 unpreserve, 0.56 -> 0.07 restore, 0.28 -> 0.16 restore walk.
+ */
+const NODE_FLAGS = ['--expose-gc', '--single-threaded'];
 
 /** Removes bundles left by runs that were killed before they could clean up. */
 function removeStaleBundles(cacheDir: string): void {
