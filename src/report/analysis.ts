@@ -30,7 +30,7 @@ import {
   DENSE_SCENARIO,
   MODEL_OF,
   type Pairing,
-  derivedFromOf,
+  familyMember,
   findPair,
   isMemoryBound,
   isReference,
@@ -816,13 +816,7 @@ export function aaCheck(results: Results, options: AnalysisOptions = {}): AaSumm
       if (kindOf(name, m) !== 'measured' || !m.perProcess || m.perProcess.length < 4) continue;
       const a = m.perProcess.filter((_, i) => i % 2 === 0);
       const b = m.perProcess.filter((_, i) => i % 2 === 1);
-      const derivedFrom = derivedFromOf(name);
-      members.push({
-        group: `${p.structure}\u0000${p.scenario}`,
-        metric: name,
-        comparison: compareProcessSamples(a, b, { noisePct: t * 100, seed: members.length + 1 }),
-        ...(derivedFrom ? { derivedFrom } : {}),
-      });
+      members.push(familyMember(`${p.structure}\u0000${p.scenario}`, name, compareProcessSamples(a, b, { noisePct: t * 100, seed: members.length + 1 })));
     }
   }
   return members.length ? aaSummary(adjustFamily(members)) : undefined;

@@ -19,7 +19,7 @@ import { type HostSlowdown, type ProcessCalibration, hostSlowdown } from '../mea
 import type { MetricValue, Results } from '../results/schema.ts';
 import { DEFAULT_ALPHA, type FamilyMember, adjustFamily, compareExact, compareProcessSamples } from '../stats/index.ts';
 import { formatPct, formatValue } from './format.ts';
-import { type MetricKind, PAIR_METRICS, derivedFromOf, findPair, kindOf, scenariosOf, structuresOf, unitOf } from './metrics.ts';
+import { type MetricKind, PAIR_METRICS, familyMember, findPair, kindOf, scenariosOf, structuresOf, unitOf } from './metrics.ts';
 import type { Interval } from './stats.ts';
 
 export interface ComparisonOptions {
@@ -119,19 +119,18 @@ export function compareRuns(current: Results, baseline: Results, options: Compar
           continue;
         }
         order.set(key(cur.scenario, cur.structure, metric), order.size);
-        const derivedFrom = derivedFromOf(metric);
-        comparisons.push({
-          group: key(cur.scenario, cur.structure, ''),
+        const member = familyMember(
+          key(cur.scenario, cur.structure, ''),
           metric,
-          comparison: compareProcessSamples(b.perProcess, c.perProcess, { noisePct: noise * 100, alpha, seed: comparisons.length + 1 }),
-          ...(derivedFrom ? { derivedFrom } : {}),
-        });
+          compareProcessSamples(b.perProcess, c.perProcess, { noisePct: noise * 100, alpha, seed: comparisons.length + 1 }),
+        );
+        comparisons.push(member);
         timing.push({
           row: {
             ...common,
             test: 'Mann–Whitney U',
             processes: { baseline: b.perProcess.length, current: c.perProcess.length },
-            ...(derivedFrom ? { derivedFrom } : {}),
+            ...(member.derivedFrom ? { derivedFrom: member.derivedFrom } : {}),
           },
           index: comparisons.length - 1,
         });

@@ -6,11 +6,11 @@
  * the way summary.csv does. Pure data and lookups, no rendering.
  */
 import type { MetricValue, PairResult, Results } from '../results/schema.ts';
-import { type MetricDef, type MetricKind, type MetricUnit, PAIR_METRICS, isMetricName, metricDef } from '../results/metrics.ts';
+import { type MetricDef, type MetricKind, type MetricUnit, PAIR_METRICS, familyMember, isMetricName, metricDef } from '../results/metrics.ts';
 import { SCENARIO_IDS } from '../../bench/scenarios.ts';
 import { STRUCTURE_IDS } from '../tracker/tracker.ts';
 
-export { type MetricDef, type MetricKind, type MetricUnit, PAIR_METRICS, metricDef };
+export { type MetricDef, type MetricKind, type MetricUnit, PAIR_METRICS, familyMember, metricDef };
 
 export const KNOWN_STRUCTURES: readonly string[] = STRUCTURE_IDS;
 export const KNOWN_SCENARIOS: readonly string[] = SCENARIO_IDS;
@@ -115,11 +115,6 @@ export function whyMissing(pair: PairResult | undefined, name: string): string {
 export function kindOf(name: string, value?: MetricValue): MetricKind {
   if (isMetricName(name)) return metricDef(name).kind;
   return value?.perProcess ? 'measured' : 'exact';
-}
-
-/** The metrics a metric is computed from (MetricDef.derivedFrom); none for names newer than the report. */
-export function derivedFromOf(name: string): readonly string[] | undefined {
-  return isMetricName(name) ? metricDef(name).derivedFrom : undefined;
 }
 
 export function unitOf(name: string, results?: Results): MetricUnit | string {

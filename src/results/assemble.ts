@@ -34,7 +34,7 @@ import {
 } from '../stats/index.ts';
 import type { MetricComparison } from '../stats/index.ts';
 import type { ExactJobOutput, JobOutput, ModelOutput, SweepJobOutput, TimingJobOutput } from './job.ts';
-import { ALL_METRICS, PAIR_METRICS, metricDef } from './metrics.ts';
+import { ALL_METRICS, PAIR_METRICS, familyMember, metricDef } from './metrics.ts';
 import {
   type Calibration,
   type Distribution,
@@ -399,9 +399,8 @@ export function compareHalves(jobs: readonly JobOutput[]): { rows: HalvesRow[]; 
     const [structure, scenario] = key.split('\u0000');
     for (const [metric, va] of a) {
       const vb = b.get(metric);
-      const d = metricDef(metric);
-      if (!vb || va.length < 2 || vb.length < 2 || d.kind !== 'measured') continue;
-      raw.push({ structure, scenario, group: key, metric, comparison: compareProcessSamples(va, vb), ...(d.derivedFrom ? { derivedFrom: d.derivedFrom } : {}) });
+      if (!vb || va.length < 2 || vb.length < 2 || metricDef(metric).kind !== 'measured') continue;
+      raw.push({ structure, scenario, ...familyMember(key, metric, compareProcessSamples(va, vb)) });
     }
   }
   const adjusted = adjustFamily(raw);

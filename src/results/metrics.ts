@@ -18,6 +18,7 @@
  * Lower is better for every metric here except the workload's own size
  * (`folios`, `preserved_bytes`), which describe the scenario.
  */
+import type { FamilyMember, TimingComparison } from '../stats/comparison.ts';
 
 export type MetricKind = 'measured' | 'exact' | 'model';
 export type MetricUnit = 'ns' | 'ms' | 'bytes' | 'pages' | 'lines' | 'objects' | 'folios' | 'accesses' | 'count';
@@ -112,4 +113,14 @@ export function metricDef(name: string): MetricDef {
 
 export function isMetricName(name: string): boolean {
   return BY_NAME.has(name);
+}
+
+/**
+ * A measured metric's comparison as a member of its family (adjustFamily):
+ * a derived metric carries the metrics it is computed from; a name newer
+ * than this table is tested on its own.
+ */
+export function familyMember(group: string, name: string, comparison: TimingComparison): FamilyMember {
+  const derivedFrom = BY_NAME.get(name)?.derivedFrom;
+  return { group, metric: name, comparison, ...(derivedFrom ? { derivedFrom } : {}) };
 }
