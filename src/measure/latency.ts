@@ -19,7 +19,10 @@
  * measured; the achieved fractions are reported (and checked by the caller).
  *
  * A batch that a garbage-collection pause of V8's overlapped is left out
- * of the summary and counted (`pausedBatches`; see gc-pauses.ts).
+ * of the summary and counted (`pausedBatches`; see gc-pauses.ts); one far
+ * above the median batch is timed again, and a stall that did not recur
+ * (a compilation, the host) is replaced (`retimedBatches`,
+ * `replacedBatches`; see stalls.ts).
  *
  * Beware when adding tasks: tinybench calls a task once at add() to see
  * whether it returns a promise unless `async` is declared.
@@ -28,6 +31,7 @@ import { Bench } from 'tinybench';
 import type { LatencyBudget } from './budgets.ts';
 import { type GcPauses, overlapsPause } from './gc-pauses.ts';
 import { type Batch, Replay, runBatch } from './replay.ts';
+import { replaceStalls, rerunStalls } from './stalls.ts';
 import { type SampleSummary, summarize } from '../stats/summary.ts';
 import { BATCH_OVERHEAD_TARGET, chooseBatchSize } from './timer.ts';
 
@@ -45,6 +49,9 @@ export interface LatencyResult {
   readonly overheadFractionMax: number;
   /** Timed batches left out of the summary because a garbage-collection pause overlapped them. */
   readonly pausedBatches: number;
+  /** Timed batches far above the median that were timed again, and those whose first timing the re-run replaced. */
+  readonly retimedBatches: number;
+  readonly replacedBatches: number;
 }
 
 /**
@@ -78,6 +85,7 @@ export async function measureLatency(
   const runs = warmup + passes * perPass;
   const spans = new Float64Array(2 * runs);
   const perFolio = new Float64Array(runs);
+  const ranBatches: Batch[] = new Array(runs);
   let ran = 0;
   const bench = new Bench({
     name: preserve ? 'preserve' : 'unpreserve',
@@ -101,6 +109,7 @@ export async function measureLatency(
       const msPerFolio = ms / b.folios;
       spans[2 * ran] = Number(t0) / 1e6;
       spans[2 * ran + 1] = Number(t1) / 1e6;
+      ranBatches[ran] = b;
       perFolio[ran++] = msPerFolio;
       return { overriddenDuration: msPerFolio, overriddenIterationCost: ms };
     },
@@ -123,11 +132,14 @@ export async function measureLatency(
   }
   if (ran !== runs) throw new Error(`tinybench ran ${ran} batches, not ${runs}`);
   const paused = await pauses.soFar();
-  const timed = perFolio.subarray(warmup);
-  const unpaused = timed.filter((_, i) => !overlapsPause(spans[2 * (warmup + i)], spans[2 * (warmup + i) + 1], paused));
+  const timed = Array.from({ length: runs - warmup }, (_, i) => warmup + i);
+  const unpaused = timed.filter((r) => !overlapsPause(spans[2 * r], spans[2 * r + 1], paused));
   // Every batch when a pause overlapped them all (never seen): a summary needs samples.
   const kept = unpaused.length > 0 ? unpaused : timed;
-  const summary = summarize(kept, 1e6);
+  const samples = Float64Array.from(kept, (r) => perFolio[r]);
+  const rerun = rerunStalls(samples, (i) => timeAgain(replay, preserve, ranBatches[kept[i]]), budget.maxMs / 4);
+  const stalls = replaceStalls(samples, rerun, await pauses.soFar());
+  const summary = summarize(samples, 1e6);
   const kindBatches = replay.batches.filter((b) => b.preserve === preserve);
   const meanFolios = foliosPerPass / perPass;
   const minFolios = kindBatches.reduce((m, b) => Math.min(m, b.folios), Infinity);
@@ -139,7 +151,17 @@ export async function measureLatency(
     // Bounded from above: the fastest per-folio sample as if it came from the smallest batch.
     overheadFractionMax: regionNs / (summary.min * minFolios),
     pausedBatches: timed.length - kept.length,
+    retimedBatches: stalls.retimed,
+    replacedBatches: stalls.replaced,
   };
+}
+
+/** ms per folio of `batch` timed again on the state it met (see stalls.ts). */
+function timeAgain(replay: Replay, preserve: boolean, batch: Batch): number {
+  replay.replayTo(preserve, batch);
+  const t0 = hr();
+  runBatch(replay.tracker, batch);
+  return Number(hr() - t0) / 1e6 / batch.folios;
 }
 
 /**

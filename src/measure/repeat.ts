@@ -4,10 +4,13 @@
  * serializing trackers), and restore. tinybench runs it; when one call is
  * short enough for the timer overhead to matter, a sample times `k` calls
  * in a row (only for operations marked repeatable) and records the mean.
+ * A sample far above the median is timed again, hooks and all, and a
+ * stall that did not recur is replaced (stalls.ts).
  */
 import { Bench } from 'tinybench';
 import type { RepeatBudget } from './budgets.ts';
 import { type SampleSummary, summarize } from '../stats/summary.ts';
+import { replaceStalls, rerunStalls } from './stalls.ts';
 import { BATCH_OVERHEAD_TARGET } from './timer.ts';
 
 const hr = process.hrtime.bigint;
@@ -33,6 +36,9 @@ export interface RepeatResult {
   readonly callsPerSample: number;
   /** Timer overhead / median sample. */
   readonly overheadFraction: number;
+  /** Samples far above the median that were timed again, and those whose first timing the re-run replaced. */
+  readonly retimedSamples: number;
+  readonly replacedSamples: number;
 }
 
 export function measureRepeat(name: string, fn: () => void, options: RepeatOptions): RepeatResult {
@@ -79,7 +85,23 @@ export function measureRepeat(name: string, fn: () => void, options: RepeatOptio
   if (result.state !== 'completed') {
     throw result.state === 'errored' ? result.error : new Error(`tinybench task ended ${result.state}`);
   }
-  const summary = summarize(result.latency.samples ?? []);
+  const samples = Float64Array.from(result.latency.samples ?? []);
+  const again = () => {
+    options.beforeEach?.();
+    const t0 = hr();
+    for (let i = 0; i < k; i++) fn();
+    const ms = Number(hr() - t0) / 1e6;
+    options.afterEach?.();
+    return ms / k;
+  };
+  const stalls = replaceStalls(samples, rerunStalls(samples, again, budget.maxMs / 4));
+  const summary = summarize(samples);
   const medianMs = summary.sketch[summary.sketch.length >> 1];
-  return { summary, callsPerSample: k, overheadFraction: regionNs / (medianMs * 1e6 * k) };
+  return {
+    summary,
+    callsPerSample: k,
+    overheadFraction: regionNs / (medianMs * 1e6 * k),
+    retimedSamples: stalls.retimed,
+    replacedSamples: stalls.replaced,
+  };
 }

@@ -215,6 +215,20 @@ export class Replay {
     }
   }
 
+  /**
+   * A fresh machine and tracker with every batch before `batch` (one of
+   * this workload's, of the given kind) run, untimed: the state `batch`
+   * meets whenever it is timed, for timing it again.
+   */
+  replayTo(preserve: boolean, batch: Batch): void {
+    this.fresh();
+    const pass = this.passes;
+    for (let b = this.advance(preserve); b !== batch; b = this.advance(preserve)) {
+      if (this.passes !== pass) throw new Error('replayTo: the batch is not in this workload');
+      runBatch(this.tracker, b);
+    }
+  }
+
   /** Runs the whole build on the current (fresh) tracker, untimed. */
   runBuild(): void {
     const buildBatches = planBatches(this.workload.build, { preserve: 1 << 16, unpreserve: 1 << 16 });

@@ -37,6 +37,9 @@ export const LatencyOutput = z.object({
   overheadFractionMax: z.number(),
   /** Timed batches left out because a garbage-collection pause of V8's overlapped them (absent in older runs). */
   pausedBatches: z.number().int().optional(),
+  /** As RepeatOutput's retimedSamples and replacedSamples, for batches. */
+  retimedBatches: z.number().int().optional(),
+  replacedBatches: z.number().int().optional(),
 });
 export type LatencyOutput = z.infer<typeof LatencyOutput>;
 
@@ -45,6 +48,9 @@ export const RepeatOutput = z.object({
   summary: SampleSummarySchema,
   callsPerSample: z.number().int(),
   overheadFraction: z.number(),
+  /** Samples above STALL_FACTOR times the median timed again, and those the re-run replaced (src/measure/stalls.ts; absent in older runs). */
+  retimedSamples: z.number().int().optional(),
+  replacedSamples: z.number().int().optional(),
 });
 export type RepeatOutput = z.infer<typeof RepeatOutput>;
 
