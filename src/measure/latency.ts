@@ -52,6 +52,8 @@ export interface LatencyResult {
   /** Timed batches far above the median that were timed again, and those whose first timing the re-run replaced. */
   readonly retimedBatches: number;
   readonly replacedBatches: number;
+  /** The summary's mean (ns per folio) as it was before the replacements. */
+  readonly meanWithStalls: number;
 }
 
 /**
@@ -153,6 +155,7 @@ export async function measureLatency(
     pausedBatches: timed.length - kept.length,
     retimedBatches: stalls.retimed,
     replacedBatches: stalls.replaced,
+    meanWithStalls: stalls.meanBefore * 1e6,
   };
 }
 

@@ -39,6 +39,8 @@ export interface RepeatResult {
   /** Samples far above the median that were timed again, and those whose first timing the re-run replaced. */
   readonly retimedSamples: number;
   readonly replacedSamples: number;
+  /** The summary's mean (ms per call) as it was before the replacements. */
+  readonly meanWithStalls: number;
 }
 
 export function measureRepeat(name: string, fn: () => void, options: RepeatOptions): RepeatResult {
@@ -103,5 +105,6 @@ export function measureRepeat(name: string, fn: () => void, options: RepeatOptio
     overheadFraction: regionNs / (medianMs * 1e6 * k),
     retimedSamples: stalls.retimed,
     replacedSamples: stalls.replaced,
+    meanWithStalls: stalls.meanBefore,
   };
 }

@@ -65,7 +65,7 @@ describe('replaceStalls', () => {
         { index: 5, value: 1.1, start: 14, end: 15 },
       ],
     };
-    expect(replaceStalls(samples, rerun, Float64Array.of(14.5, 14.6))).toEqual({ retimed: 3, replaced: 1 });
+    expect(replaceStalls(samples, rerun, Float64Array.of(14.5, 14.6))).toEqual({ retimed: 3, replaced: 1, meanBefore: 243 / 6 });
     expect(Array.from(samples)).toEqual([1, 1, 1.2, 1, 80, 70]);
   });
 });

@@ -50,6 +50,8 @@ export interface StallCheck {
   readonly retimed: number;
   /** Of those, samples whose re-run was under the bound: the first timing was replaced. */
   readonly replaced: number;
+  /** The samples' mean before the replacements (in the samples' unit): what the stalls would have added. */
+  readonly meanBefore: number;
 }
 
 /**
@@ -80,12 +82,14 @@ export function rerunStalls(samples: ArrayLike<number>, rerun: (index: number) =
  * that no garbage-collection pause overlapped (`paused`: [start, end)
  * pairs on the process.hrtime ms clock; see gc-pauses.ts).
  */
-export function replaceStalls(samples: { [i: number]: number }, stalls: StallRerun, paused: Float64Array = new Float64Array(0)): StallCheck {
+export function replaceStalls(samples: Float64Array, stalls: StallRerun, paused: Float64Array = new Float64Array(0)): StallCheck {
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) sum += samples[i];
   let replaced = 0;
   for (const r of stalls.reruns) {
     if (r.value > stalls.bound || overlapsPause(r.start, r.end, paused)) continue;
     samples[r.index] = r.value;
     replaced++;
   }
-  return { retimed: stalls.reruns.length, replaced };
+  return { retimed: stalls.reruns.length, replaced, meanBefore: sum / samples.length };
 }

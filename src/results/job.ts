@@ -40,6 +40,8 @@ export const LatencyOutput = z.object({
   /** As RepeatOutput's retimedSamples and replacedSamples, for batches. */
   retimedBatches: z.number().int().optional(),
   replacedBatches: z.number().int().optional(),
+  /** The mean before those replacements (ns per folio; absent in older runs). */
+  meanWithStalls: z.number().optional(),
 });
 export type LatencyOutput = z.infer<typeof LatencyOutput>;
 
@@ -51,6 +53,8 @@ export const RepeatOutput = z.object({
   /** Samples above STALL_FACTOR times the median timed again, and those the re-run replaced (src/measure/stalls.ts; absent in older runs). */
   retimedSamples: z.number().int().optional(),
   replacedSamples: z.number().int().optional(),
+  /** The mean before those replacements (ms per call; absent in older runs). */
+  meanWithStalls: z.number().optional(),
 });
 export type RepeatOutput = z.infer<typeof RepeatOutput>;
 
