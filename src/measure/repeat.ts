@@ -71,12 +71,16 @@ export function measureRepeat(name: string, fn: () => void, options: RepeatOptio
     retainSamples: true,
     throws: true,
   });
+  /** One sample: k calls, ms. */
+  const timeCalls = () => {
+    const t0 = hr();
+    for (let i = 0; i < k; i++) fn();
+    return Number(hr() - t0) / 1e6;
+  };
   bench.add(
     name,
     () => {
-      const t0 = hr();
-      for (let i = 0; i < k; i++) fn();
-      const ms = Number(hr() - t0) / 1e6;
+      const ms = timeCalls();
       return { overriddenDuration: ms / k, overriddenIterationCost: ms };
     },
     // async declared, or tinybench would call the task once (outside the hooks) to see whether it returns a promise.
@@ -90,9 +94,7 @@ export function measureRepeat(name: string, fn: () => void, options: RepeatOptio
   const samples = Float64Array.from(result.latency.samples ?? []);
   const again = () => {
     options.beforeEach?.();
-    const t0 = hr();
-    for (let i = 0; i < k; i++) fn();
-    const ms = Number(hr() - t0) / 1e6;
+    const ms = timeCalls();
     options.afterEach?.();
     return ms / k;
   };
