@@ -215,12 +215,15 @@ const random4k: Scenario = {
   description: (p) =>
     `${formatBytes(STD_RAM[p])} RAM; ${RANDOM_N[p]} distinct 4 KiB pages (order 0) drawn uniformly over RAM ` +
     `outside the kernel heap, in draw order`,
-  workload(p, seed) {
-    const banks = oneBank(STD_RAM[p]);
-    const phys = randomSlots(new Rng(seed), banks, 0, RANDOM_N[p]);
-    return simple(banks, phys, filled(phys.length, 0));
-  },
+  workload: (p, seed) => randomPages(STD_RAM[p], RANDOM_N[p], seed),
 };
+
+/** random-4k's workload over `ramBytes` of RAM: `n` distinct order-0 pages outside the kernel heap, in draw order. */
+export function randomPages(ramBytes: number, n: number, seed: number): Workload {
+  const banks = oneBank(ramBytes);
+  const phys = randomSlots(new Rng(seed), banks, 0, n);
+  return simple(banks, phys, filled(phys.length, 0));
+}
 
 const MIXED_TOTAL = sized(1 * GiB, 8 * GiB);
 const MIXED_MAX_ORDER = 10;

@@ -6,7 +6,12 @@
  * (ns per folio). Untimed set-up as in the benchmark (host memory
  * prefaulted); no restore worker, no kernel work, no statistics.
  *
- *   npx tsx bench/warm-process.ts <structure> <scenario> [passes]   (default 20)
+ *   npx tsx bench/warm-process.ts <structure> <scenario> [passes] [ram GiB]   (default 20 passes)
+ *
+ * With a RAM size (random-4k only), the scenario's pages are drawn over
+ * that much RAM instead: at 1 GiB every structure fits in the caches, so
+ * the figure is the code's own cost, and the difference to the scenario's
+ * 64 GiB is what its cache misses add.
  */
 import { restoreFromMemory } from '../src/kexec/kexec.ts';
 import { prefault } from '../src/measure/replay.ts';
@@ -18,19 +23,22 @@ import { quantile } from '../src/stats/percentile.ts';
 import type { StructureId, Tracker } from '../src/tracker/tracker.ts';
 import { structureSpec } from '../structures/index.ts';
 import { scenarioSeed } from './jobs/seeds.ts';
-import { SCENARIOS, type ScenarioId } from './scenarios.ts';
+import { SCENARIOS, type ScenarioId, randomPages } from './scenarios.ts';
 
 const hr = process.hrtime.bigint;
 
 function main(argv: readonly string[]): void {
-  const [structure, scenario, passArg = '20'] = argv;
+  const [structure, scenario, passArg = '20', ramArg] = argv;
   const passes = Number(passArg);
-  if (!(scenario in SCENARIOS) || !Number.isInteger(passes) || passes < 2) {
-    console.error('usage: warm-process.ts <structure> <scenario> [passes >= 2]');
+  const ramGiB = ramArg === undefined ? undefined : Number(ramArg);
+  if (!(scenario in SCENARIOS) || !Number.isInteger(passes) || passes < 2 || (ramGiB !== undefined && !(scenario === 'random-4k' && Number.isInteger(ramGiB) && ramGiB >= 1 && ramGiB <= 16384))) {
+    console.error('usage: warm-process.ts <structure> <scenario> [passes >= 2] [ram GiB 1..16384, random-4k only]');
     process.exit(2);
   }
   const spec = structureSpec(structure);
-  const w = SCENARIOS[scenario as ScenarioId].workload('default', scenarioSeed(1, scenario));
+  const seed = scenarioSeed(1, scenario);
+  const given = SCENARIOS[scenario as ScenarioId].workload('default', seed);
+  const w = ramGiB === undefined ? given : randomPages(ramGiB * 2 ** 30, given.build[0].a.length, seed);
   const phase = w.build[0];
   const preserve: number[] = [];
   let last: Tracker | undefined;
@@ -54,7 +62,7 @@ function main(argv: readonly string[]): void {
     walk.push(Number(hr() - t0) / sink.folios);
   }
   const late = (xs: number[]) => quantile(xs.slice(passes >> 1), 0.5).toFixed(1);
-  console.log(`${structure} ${scenario}: preserve ${preserve[0].toFixed(1)} ns/folio first, ${late(preserve)} warm; walk ${walk[0].toFixed(1)} first, ${late(walk)} warm`);
+  console.log(`${structure} ${scenario}${ramGiB === undefined ? '' : ` over ${ramGiB} GiB`}: preserve ${preserve[0].toFixed(1)} ns/folio first, ${late(preserve)} warm; walk ${walk[0].toFixed(1)} first, ${late(walk)} warm`);
 }
 
 try {
