@@ -10,8 +10,17 @@ export interface LatencyBudget {
   readonly maxPasses: number;
   /** Fewer passes (down to minPasses) when their estimated wall time would exceed this. */
   readonly maxMs: number;
-  /** Warm-up (a separate tinybench phase on its own fresh tracker): this many batches, fewer if they would take over maxMs / 4. */
+  /** Warm-up (a separate tinybench phase on its own fresh tracker): at least this many batches, fewer if they would take over maxMs / 4... */
   readonly warmupBatches: number;
+  /**
+   * ...and whole passes over the workload, up to this many as fit in
+   * warmupMs by the pass estimate. A fresh process's preserve settles over
+   * passes, not batches: xarray-6.19 random-4k, one process, a fresh
+   * machine a pass, read 375, 375, 300, 179, 95, 94, 152, 89, 90, 76 ns per
+   * folio in its first ten passes (bench/warm-process.ts).
+   */
+  readonly warmupPasses: number;
+  readonly warmupMs: number;
 }
 
 /** A repeatable measurement (finalize, restore). */

@@ -10,7 +10,7 @@
  * as tinybench's `overriddenDuration` (and the whole batch as
  * `overriddenIterationCost`), tinybench's mechanism for batched timing:
  * every tinybench sample is one batch's ns per folio. Warm-up is
- * tinybench's own phase, on a fresh tracker of its own; measurement then
+ * tinybench's own phase, whole passes on fresh trackers of its own; measurement then
  * starts again from a fresh tracker and runs whole passes over the workload
  * so that every batch position is sampled equally often.
  *
@@ -79,9 +79,11 @@ export async function measureLatency(
   );
   let current: Batch = replay.batches[0];
   let tracker = replay.tracker;
-  // Warm-up by count only: tinybench's warm-up time budget counts the batches' own durations, not the
-  // fresh trackers between them, so for a short workload it would mean thousands of rebuilds.
-  const warmup = Math.max(1, Math.min(budget.warmupBatches, Math.floor((budget.maxMs / 4 / passMs) * perPass)));
+  // Warm-up by count, not by tinybench's time budget: that counts the batches' own durations, not the fresh
+  // trackers between them, so for a short workload it would mean thousands of rebuilds. Whole passes, as many
+  // as the budget's warmupMs buys, since code settles over passes (see LatencyBudget).
+  const byBatches = Math.max(1, Math.min(budget.warmupBatches, Math.floor((budget.maxMs / 4 / passMs) * perPass)));
+  const warmup = Math.max(byBatches, Math.min(budget.warmupPasses, Math.floor(budget.warmupMs / passMs)) * perPass);
   // Every batch run, the warm-up's first: its [start, end) in process.hrtime ms, and its ms per folio (tinybench's
   // sample, which tinybench hands back sorted: these keep the order, to be matched with the pauses).
   const runs = warmup + passes * perPass;
@@ -139,7 +141,7 @@ export async function measureLatency(
   // Every batch when a pause overlapped them all (never seen): a summary needs samples.
   const kept = unpaused.length > 0 ? unpaused : timed;
   const samples = Float64Array.from(kept, (r) => perFolio[r]);
-  const rerun = rerunStalls(samples, (i) => timeAgain(replay, preserve, ranBatches[kept[i]]), budget.maxMs / 4);
+  const rerun = rerunStalls(samples, (i) => timeAgain(replay, preserve, ranBatches[kept[i]]), budget.maxMs);
   const stalls = replaceStalls(samples, rerun, await pauses.soFar());
   const summary = summarize(samples, 1e6);
   const kindBatches = replay.batches.filter((b) => b.preserve === preserve);

@@ -98,7 +98,7 @@ export function measureRepeat(name: string, fn: () => void, options: RepeatOptio
     options.afterEach?.();
     return ms / k;
   };
-  const stalls = replaceStalls(samples, rerunStalls(samples, again, budget.maxMs / 4));
+  const stalls = replaceStalls(samples, rerunStalls(samples, again, budget.maxMs));
   const summary = summarize(samples);
   const medianMs = summary.sketch[summary.sketch.length >> 1];
   return {

@@ -90,7 +90,7 @@ describe('measureLatency', () => {
     const stallAt = (4 + PAGES / BATCH) * BATCH + 100;
     const stall = hooked(() => ++calls === stallAt && spin(40));
     const replay = new Replay(workload(), stall, { preserve: BATCH, unpreserve: BATCH });
-    const budget = { targetFolios: 3 * PAGES, minPasses: 3, maxPasses: 3, maxMs: 2000, warmupBatches: 4 };
+    const budget = { targetFolios: 3 * PAGES, minPasses: 3, maxPasses: 3, maxMs: 2000, warmupBatches: 4, warmupPasses: 0, warmupMs: 0 };
     const pauses = new GcPauses();
     const result = await measureLatency(replay, true, budget, 50, 50, pauses);
     pauses.stop();
@@ -104,7 +104,7 @@ describe('measureLatency', () => {
   it('keeps a batch that is as slow every time it runs', async () => {
     const costly = 64 * MiB + 4096 * (5 * BATCH + 17);
     const replay = new Replay(workload(), hooked((phys) => phys === costly && spin(20)), { preserve: BATCH, unpreserve: BATCH });
-    const budget = { targetFolios: 3 * PAGES, minPasses: 3, maxPasses: 3, maxMs: 2000, warmupBatches: 4 };
+    const budget = { targetFolios: 3 * PAGES, minPasses: 3, maxPasses: 3, maxMs: 2000, warmupBatches: 4, warmupPasses: 2, warmupMs: 2000 };
     const pauses = new GcPauses();
     const result = await measureLatency(replay, true, budget, 50, 50, pauses);
     pauses.stop();
