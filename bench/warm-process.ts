@@ -2,8 +2,8 @@
  * What warm code costs, for comparison with the benchmark's fresh
  * processes: in one process, preserve a scenario's build into `passes`
  * fresh trackers, then walk the last one's hand-over `passes` times into a
- * counting sink, and print the first pass and the median of the last half
- * (ns per folio). Untimed set-up as in the benchmark (host memory
+ * counting sink, and print preserve's every pass, then the first pass and
+ * the median of the last half (ns per folio). Untimed set-up as in the benchmark (host memory
  * prefaulted); no restore worker, no kernel work, no statistics.
  *
  *   npx tsx bench/warm-process.ts <structure> <scenario> [passes] [ram GiB]   (default 20 passes)
@@ -62,6 +62,7 @@ function main(argv: readonly string[]): void {
     walk.push(Number(hr() - t0) / sink.folios);
   }
   const late = (xs: number[]) => quantile(xs.slice(passes >> 1), 0.5).toFixed(1);
+  console.log(`preserve ns/folio by pass: ${preserve.map((x) => x.toFixed(0)).join(' ')}`);
   console.log(`${structure} ${scenario}${ramGiB === undefined ? '' : ` over ${ramGiB} GiB`}: preserve ${preserve[0].toFixed(1)} ns/folio first, ${late(preserve)} warm; walk ${walk[0].toFixed(1)} first, ${late(walk)} warm`);
 }
 
