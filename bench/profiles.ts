@@ -103,7 +103,7 @@ const MEASUREMENT = {
   // instead of 16 batches took random-4k's preserve from 87.6-165.9 to 62.0-130.8 ns per folio and ida's
   // unpreserve from 289-313 to 119-141, left dense-4k within its spread, and cost the jobs 16% of their time.
   latency: { targetFolios: 5e4, minPasses: 1, maxPasses: 10, maxMs: 30, warmupBatches: 16, warmupPasses: 8, warmupMs: 200 },
-  serialize: { samples: 6, minSamples: 3, maxMs: 10, warmupSamples: 1, warmupMs: 0, warmup: { folios: 4096, rounds: 8 } },
+  serialize: { samples: 6, minSamples: 3, maxMs: 10, warmupSamples: 1, warmupMs: 0, warmup: { folios: 4096, rounds: 8 }, inPlaceWarmupMs: 5 },
   restore: {
     // The walk (0.4-30 ms a run): after the pilot's three runs and four warm-ups, up to eight timed runs, within
     // 20 ms. A fresh process's walk settles by its sixth to tenth run (radix random-4k: 180, 50, 99, 44, 128,
@@ -136,7 +136,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     jobs: 2,
     pilot: false,
     latency: { targetFolios: 5e3, minPasses: 1, maxPasses: 2, maxMs: 20, warmupBatches: 4, warmupPasses: 2, warmupMs: 20 },
-    serialize: { samples: 2, minSamples: 1, maxMs: 5, warmupSamples: 1, warmupMs: 0, warmup: { folios: 2048, rounds: 4 } },
+    serialize: { samples: 2, minSamples: 1, maxMs: 5, warmupSamples: 1, warmupMs: 0, warmup: { folios: 2048, rounds: 4 }, inPlaceWarmupMs: 1 },
     restore: {
       walk: { samples: 3, minSamples: 2, maxMs: 5, warmupSamples: 1, warmupMs: 0 },
       parts: { samples: 1, minSamples: 1, maxMs: 5, warmupSamples: 0, warmupMs: 0 },

@@ -493,7 +493,7 @@ const SWEEP_STEPS: readonly Step<SweepContext>[] = [
   pilotStep(false),
   preserveStep((p) => p.sweepLatency),
   handoverStep,
-  serializeStep((p) => ({ ...p.sweepRepeat, warmup: p.serialize.warmup })),
+  serializeStep((p) => ({ ...p.sweepRepeat, warmup: p.serialize.warmup, inPlaceWarmupMs: p.serialize.inPlaceWarmupMs })),
   restoreStep((p) => ({ walk: p.sweepRepeat, parts: p.sweepRepeat, partsWarmup: p.restore.partsWarmup, total: p.sweepRepeat })),
   {
     name: 'exact',

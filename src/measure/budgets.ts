@@ -45,6 +45,15 @@ export interface RepeatBudget {
  */
 export interface SerializeBudget extends RepeatBudget {
   readonly warmup: { readonly folios: number; readonly rounds: number };
+  /**
+   * Then, for a finalize that runs again in place (the stateless trackers':
+   * microseconds a call), this long of untimed calls on the tracker itself:
+   * the rounds and tinybench's warm-up are a dozen calls, and with so few
+   * whether V8 had optimized finalize by the timed samples depended on how
+   * many calls the process's pilot put in a sample (ida random-4k: 0.012 to
+   * 0.017 ms in the processes with two, 0.15 to 0.47 in those with one).
+   */
+  readonly inPlaceWarmupMs: number;
 }
 
 /**

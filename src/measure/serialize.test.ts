@@ -8,7 +8,7 @@ import { measureFinalize, takeHandover } from './serialize.ts';
 import { type Phase, type Workload, blockShares, folioHash } from './workload.ts';
 
 const MiB = 2 ** 20;
-const BUDGET: SerializeBudget = { samples: 4, minSamples: 2, maxMs: 50, warmupSamples: 1, warmupMs: 0, warmup: { folios: 64, rounds: 3 } };
+const BUDGET: SerializeBudget = { samples: 4, minSamples: 2, maxMs: 50, warmupSamples: 1, warmupMs: 0, warmup: { folios: 64, rounds: 3 }, inPlaceWarmupMs: 1 };
 
 /** 600 scattered pages, a 4 MiB range (split into two 2 MiB folios), then unpreserves of every third page and of the range's first folio. */
 function workload(): Workload {
