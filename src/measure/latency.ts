@@ -31,7 +31,7 @@ import { Bench } from 'tinybench';
 import type { LatencyBudget } from './budgets.ts';
 import { type GcPauses, overlapsPause } from './gc-pauses.ts';
 import { type Batch, Replay, runBatch } from './replay.ts';
-import { replaceStalls, rerunStalls } from './stalls.ts';
+import { type Timed, replaceStalls, rerunStalls } from './stalls.ts';
 import { type SampleSummary, summarize } from '../stats/summary.ts';
 import { BATCH_OVERHEAD_TARGET, chooseBatchSize } from './timer.ts';
 
@@ -161,12 +161,13 @@ export async function measureLatency(
   };
 }
 
-/** ms per folio of `batch` timed again on the state it met (see stalls.ts). */
-function timeAgain(replay: Replay, preserve: boolean, batch: Batch): number {
+/** `batch` timed again on the state it met (see stalls.ts): ms per folio, and the span of the batch alone. */
+function timeAgain(replay: Replay, preserve: boolean, batch: Batch): Timed {
   replay.replayTo(preserve, batch);
   const t0 = hr();
   runBatch(replay.tracker, batch);
-  return Number(hr() - t0) / 1e6 / batch.folios;
+  const t1 = hr();
+  return { value: Number(t1 - t0) / 1e6 / batch.folios, start: Number(t0) / 1e6, end: Number(t1) / 1e6 };
 }
 
 /**

@@ -94,9 +94,10 @@ export function measureRepeat(name: string, fn: () => void, options: RepeatOptio
   const samples = Float64Array.from(result.latency.samples ?? []);
   const again = () => {
     options.beforeEach?.();
+    const start = Number(hr()) / 1e6;
     const ms = timeCalls();
     options.afterEach?.();
-    return ms / k;
+    return { value: ms / k, start, end: start + ms };
   };
   const stalls = replaceStalls(samples, rerunStalls(samples, again, budget.maxMs));
   const summary = summarize(samples);

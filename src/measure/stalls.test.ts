@@ -41,16 +41,18 @@ describe('rerunStalls', () => {
     const samples = new Float64Array(200).fill(1);
     [10, 60, 20, 50, 30, 40].forEach((v, k) => (samples[7 * k + 3] = v));
     const asked: number[] = [];
-    const rerun = rerunStalls(samples, (i) => (asked.push(i), 1.5), 1000);
+    const rerun = rerunStalls(samples, (i) => (asked.push(i), { value: 1.5, start: i, end: i + 1 }), 1000);
     expect(rerun.bound).toBe(STALL_FACTOR);
     expect(asked).toEqual([10, 24, 38, 31]); // 60, 50, 40, 30: 2% of 200
     expect(rerun.reruns.map((r) => r.value)).toEqual([1.5, 1.5, 1.5, 1.5]);
+    // The span is the re-run's own timed part, as it reported it.
+    expect(rerun.reruns[0]).toEqual({ index: 10, value: 1.5, start: 10, end: 11 });
     expect(samples[10]).toBe(60);
   });
 
   it('times nothing again when no sample is above the bound', () => {
     const samples = Float64Array.of(1, 2, 4, 3, 1);
-    expect(rerunStalls(samples, () => 0, 1000).reruns).toEqual([]);
+    expect(rerunStalls(samples, () => ({ value: 0, start: 0, end: 1 }), 1000).reruns).toEqual([]);
   });
 });
 

@@ -22,7 +22,6 @@
  */
 import { overlapsPause } from './gc-pauses.ts';
 
-const hr = process.hrtime.bigint;
 
 /** A sample above this multiple of its measurement's median is timed again. */
 export const STALL_FACTOR = 5;
@@ -30,12 +29,16 @@ export const STALL_FACTOR = 5;
 /** At most this share of the samples (at least one) is timed again, the slowest first. */
 export const STALL_SHARE = 0.02;
 
-/** One sample timed again: its index, the new value, and when the re-run ran (process.hrtime ms). */
-export interface Rerun {
-  readonly index: number;
+/** A sample timed: its value in the samples' unit, and the [start, end) of its timed part alone (process.hrtime ms). */
+export interface Timed {
   readonly value: number;
   readonly start: number;
   readonly end: number;
+}
+
+/** One sample timed again. */
+export interface Rerun extends Timed {
+  readonly index: number;
 }
 
 export interface StallRerun {
@@ -55,11 +58,13 @@ export interface StallCheck {
 }
 
 /**
- * Times again, by `rerun(index)` (which returns the sample's new value in
- * the samples' unit), each sample above the bound, slowest first, until
- * `maxMs` of wall time is spent. Changes nothing.
+ * Times again, by `rerun(index)`, each sample above the bound, slowest
+ * first, until `maxMs` of wall time is spent. Changes nothing. The span a
+ * re-run reports is its timed part only: rebuilding the state before it
+ * (a fresh machine, and the collection Replay forces for the machines it
+ * drops) must not count as a pause that overlapped it.
  */
-export function rerunStalls(samples: ArrayLike<number>, rerun: (index: number) => number, maxMs: number): StallRerun {
+export function rerunStalls(samples: ArrayLike<number>, rerun: (index: number) => Timed, maxMs: number): StallRerun {
   const median = Float64Array.from(samples).sort()[samples.length >> 1];
   const bound = STALL_FACTOR * median;
   const suspects: number[] = [];
@@ -70,9 +75,7 @@ export function rerunStalls(samples: ArrayLike<number>, rerun: (index: number) =
   const deadline = performance.now() + maxMs;
   for (const index of suspects) {
     if (performance.now() > deadline) break;
-    const start = Number(hr()) / 1e6;
-    const value = rerun(index);
-    reruns.push({ index, value, start, end: Number(hr()) / 1e6 });
+    reruns.push({ index, ...rerun(index) });
   }
   return { bound, reruns };
 }
