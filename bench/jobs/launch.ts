@@ -51,9 +51,10 @@ function jobEnv(): NodeJS.ProcessEnv {
 
 /** Starts `spec` in a fresh process, on `cpu` alone when one is given (see cpusToPin). */
 export function launchJob(spec: JobSpec, launcher: JobLauncher, cpu?: number): RunningJob {
-  const pinned = cpu === undefined ? {} : { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, ...launcher.execArgv] };
+  const execArgv = launcher.execArgv(spec.kind);
+  const pinned = cpu === undefined ? {} : { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, ...execArgv] };
   const child: ChildProcess = fork(launcher.entry, [], {
-    execArgv: [...launcher.execArgv],
+    execArgv: [...execArgv],
     ...pinned,
     env: jobEnv(),
     serialization: 'advanced',
