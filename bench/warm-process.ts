@@ -8,12 +8,6 @@
  *
  *   npx tsx bench/warm-process.ts <structure> <scenario> [passes] [ram GiB]   (default 20 passes)
  *
- * Job processes run with bench/jobs/bundle.ts's NODE_FLAGS; for the same
- * code generation (NODE_OPTIONS refuses V8's inlining flags):
- *
- *   node --import tsx --single-threaded --max-inlined-bytecode-size=2000 \
- *     --max-inlined-bytecode-size-cumulative=4600 bench/warm-process.ts ...
- *
  * With a RAM size (random-4k only), the scenario's pages are drawn over
  * that much RAM instead: at 1 GiB every structure fits in the caches, so
  * the figure is the code's own cost, and the difference to the scenario's

@@ -15,13 +15,12 @@
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { JobSpec } from '../../src/results/job.ts';
 
 export interface JobLauncher {
   /** The module to fork. */
   readonly entry: string;
-  /** Node flags for a job process of this kind. */
-  execArgv(kind: JobSpec['kind']): readonly string[];
+  /** Node flags for the job process. */
+  readonly execArgv: readonly string[];
   /** 'bundle' or 'tsx'. */
   readonly mode: 'bundle' | 'tsx';
   /** Removes the bundle. */
@@ -30,18 +29,6 @@ export interface JobLauncher {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '..', '..');
-/**
- * The kernel's walk helpers are static inline and C inlines them; V8's default
- * budget (460 bytes of bytecode per callee, 920 per function) left xarray's
- * lookupAt and followEntry, checkFolio and the trees' insert as calls in every
- * preserve. A larger budget inlines them. Preserve ns/folio, median of 5
- * processes on the 2-core EPYC, default budget -> this one: radix dense-4k
- * 70.2 -> 43.2, xarray-6.16 49.4 -> 37.2, flat 20.8 -> 20.2, radix random-4k
- * 134 -> 76.1; the restore walks did not change but kho-array random 38 -> 26.
- * It costs compile time, which an exact job, timing nothing, does not pay:
- * smoke took 43 s with it on every job against 28 s without.
- */
-const INLINE_FLAGS = ['--max-inlined-bytecode-size=2000', '--max-inlined-bytecode-size-cumulative=4600'];
 /**
  * A job runs pinned to one CPU (launch.ts), and V8's own threads (concurrent
  * compilation, concurrent marking, parallel scavenges) ran on that CPU too,
@@ -54,10 +41,6 @@ const INLINE_FLAGS = ['--max-inlined-bytecode-size=2000', '--max-inlined-bytecod
  * 0.49 -> 0.13 unpreserve, 0.56 -> 0.07 restore, 0.28 -> 0.16 restore walk.
  */
 const NODE_FLAGS = ['--expose-gc', '--single-threaded'];
-
-function nodeFlags(kind: JobSpec['kind']): readonly string[] {
-  return kind === 'exact' ? NODE_FLAGS : [...NODE_FLAGS, ...INLINE_FLAGS];
-}
 
 /** Removes bundles left by runs that were killed before they could clean up. */
 function removeStaleBundles(cacheDir: string): void {
@@ -101,7 +84,7 @@ export async function prepareLauncher(): Promise<JobLauncher> {
     });
     return {
       entry: join(outdir, 'child.mjs'),
-      execArgv: nodeFlags,
+      execArgv: NODE_FLAGS,
       mode: 'bundle',
       cleanup: () => rmSync(outdir, { recursive: true, force: true }),
     };
@@ -109,7 +92,7 @@ export async function prepareLauncher(): Promise<JobLauncher> {
     rmSync(outdir, { recursive: true, force: true });
     return {
       entry: join(here, 'child.ts'),
-      execArgv: (kind) => ['--import', import.meta.resolve('tsx'), ...nodeFlags(kind)],
+      execArgv: ['--import', import.meta.resolve('tsx'), ...NODE_FLAGS],
       mode: 'tsx',
       cleanup: () => {},
     };

@@ -51,10 +51,9 @@ function jobEnv(): NodeJS.ProcessEnv {
 
 /** Starts `spec` in a fresh process, on `cpu` alone when one is given (see cpusToPin). */
 export function launchJob(spec: JobSpec, launcher: JobLauncher, cpu?: number): RunningJob {
-  const execArgv = launcher.execArgv(spec.kind);
-  const pinned = cpu === undefined ? {} : { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, ...execArgv] };
+  const pinned = cpu === undefined ? {} : { execPath: 'taskset', execArgv: ['-c', String(cpu), process.execPath, ...launcher.execArgv] };
   const child: ChildProcess = fork(launcher.entry, [], {
-    execArgv: [...execArgv],
+    execArgv: [...launcher.execArgv],
     ...pinned,
     env: jobEnv(),
     serialization: 'advanced',

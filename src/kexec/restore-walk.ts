@@ -154,25 +154,7 @@ export class RestoreWalk {
     const folio = FOLIO_BYTES[order];
     const span = nWords * 32 * folio;
     const spanOk = firstPhys >= 0 && firstPhys % folio === 0 && this.mem.contains(firstPhys, span);
-    const mem = this.mem;
-    const sink = this.sink;
-    let n = 0;
-    for (let w = 0; w < nWords; w++) {
-      let x = mem.ld(base + w);
-      if (x === 0) continue;
-      const wordPhys = firstPhys + w * 32 * folio;
-      do {
-        const low = x & -x;
-        x ^= low;
-        const phys = wordPhys + (31 - Math.clz32(low)) * folio;
-        if (spanOk) {
-          n++;
-          sink.add(phys, order);
-        } else {
-          this.folio(phys, order);
-        }
-      } while (x !== 0);
-    }
+    const n = reportSetBits(this, spanOk, base, nWords, firstPhys, folio, order);
     this.folios += n;
     if (this.charged !== null && n > 0) this.chargeFolios(n);
     if ((this.folioBytes[order] += n * folio) > this.mem.size) overRam(order, this.mem.size);
@@ -195,6 +177,38 @@ export class RestoreWalk {
 }
 
 /** Bits first..last of a 64-bit line mask that fall in the 32-bit half starting at bit `half`. */
+/**
+ * reportBits' loop over the words, in a function of its own that ends with
+ * the loop. A leaf of a dense tree is one call of up to 32768 folios, so V8
+ * compiles the loop on stack (OSR) during the first call, before the code
+ * after the loop has ever run; when that code shared the function, every
+ * later call entered the OSR code and deoptimized on it (44 times a radix
+ * dense-4k process). Unchecked (`spanOk`): counted and handed to the sink,
+ * else each checked by walk.folio. Returns the unchecked folios reported.
+ */
+function reportSetBits(walk: RestoreWalk, spanOk: boolean, base: number, nWords: number, firstPhys: number, folio: number, order: number): number {
+  const mem = walk.mem;
+  const sink = walk.sink;
+  let n = 0;
+  for (let w = 0; w < nWords; w++) {
+    let x = mem.ld(base + w);
+    if (x === 0) continue;
+    const wordPhys = firstPhys + w * 32 * folio;
+    do {
+      const low = x & -x;
+      x ^= low;
+      const phys = wordPhys + (31 - Math.clz32(low)) * folio;
+      if (spanOk) {
+        n++;
+        sink.add(phys, order);
+      } else {
+        walk.folio(phys, order);
+      }
+    } while (x !== 0);
+  }
+  return n;
+}
+
 function maskOf(first: number, last: number, half: number): number {
   const a = Math.max(first, half);
   const b = Math.min(last, half + 31);

@@ -223,7 +223,7 @@ export class PhysMem {
 
   /** Whether [pa, pa + len) lies inside one RAM bank. */
   contains(pa: number, len = 1): boolean {
-    if (this.oneBank === true) return pa >= this.lowest && pa + len <= this.highest;
+    if (this.oneBank) return pa >= this.lowest && pa + len <= this.highest;
     const banks = this.banks;
     let lo = 0;
     let hi = banks.length - 1;

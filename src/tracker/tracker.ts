@@ -236,9 +236,7 @@ export abstract class TrackerBase implements Tracker {
   }
 
   preserve(phys: number, order: number): void {
-    // `=== true`: V8 compiles a bare boolean test as ToBoolean, which checks
-    // every falsy kind of value; the comparison is one word compare.
-    if (this.busy === true) busy();
+    if (this.busy) busy();
     checkFolio(this.mem, phys, order);
     this.insert(phys, order);
   }
@@ -250,7 +248,7 @@ export abstract class TrackerBase implements Tracker {
   }
 
   preserveRange(phys: number, size: number): void {
-    if (this.busy === true) busy();
+    if (this.busy) busy();
     if (!Number.isSafeInteger(phys) || !Number.isSafeInteger(size) || phys % PAGE_SIZE || size % PAGE_SIZE || size < 0) {
       throw new KhoError('EINVAL', `range ${hex(phys)}+${hex(size)} is not page aligned`);
     }

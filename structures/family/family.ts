@@ -313,7 +313,7 @@ export class FamilyTracker extends TrackerBase {
     let e: number;
     let hi: number;
     let lo: number;
-    if (this.perOrder === true) {
+    if (this.perOrder) {
       key = phys * INV_FOLIO_BYTES[order];
       hi = (key * INV_TWO32) | 0;
       lo = key | 0;
@@ -361,7 +361,7 @@ export class FamilyTracker extends TrackerBase {
     const shift = this.shift;
     let key: number;
     let t: number;
-    if (this.perOrder === true) {
+    if (this.perOrder) {
       key = phys * INV_FOLIO_BYTES[order];
       t = this.tables[order] + 1;
     } else {
@@ -370,7 +370,7 @@ export class FamilyTracker extends TrackerBase {
     }
     const hi = (key * INV_TWO32) | 0;
     const lo = key | 0;
-    let e = this.perOrder === true ? this.rootBase + 2 * order : this.rootBase + 2 * tableIndex(hi, lo, shift[t], mask);
+    let e = this.perOrder ? this.rootBase + 2 * order : this.rootBase + 2 * tableIndex(hi, lo, shift[t], mask);
     while (t > 1) {
       const a = mem.ld(e);
       const b = mem.ld(e + 1);
@@ -412,7 +412,7 @@ export class FamilyTracker extends TrackerBase {
       throw err;
     }
     const mem = this.mem;
-    mem.st64(e, leaf && this.extents === true ? pa + EXTENT_TAG : pa);
+    mem.st64(e, leaf && this.extents ? pa + EXTENT_TAG : pa);
     this.written[this.nWritten++] = e;
     return mem.wbase(pa) + ((pa & 4095) >>> 2);
   }
