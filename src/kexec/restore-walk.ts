@@ -176,7 +176,6 @@ export class RestoreWalk {
   }
 }
 
-/** Bits first..last of a 64-bit line mask that fall in the 32-bit half starting at bit `half`. */
 /**
  * reportBits' loop over the words, in a function of its own that ends with
  * the loop. A leaf of a dense tree is one call of up to 32768 folios, so V8
@@ -209,6 +208,7 @@ function reportSetBits(walk: RestoreWalk, spanOk: boolean, base: number, nWords:
   return n;
 }
 
+/** Bits first..last of a 64-bit line mask that fall in the 32-bit half starting at bit `half`. */
 function maskOf(first: number, last: number, half: number): number {
   const a = Math.max(first, half);
   const b = Math.min(last, half + 31);
